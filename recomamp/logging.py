@@ -1,0 +1,29 @@
+"""Log filter that masks anything shaped like a credential, as a second line of defence.
+
+The first line is never logging tokens at all; this catches a careless `%r` of a response or header dict.
+"""
+
+import logging
+import re
+
+_PATTERNS = [
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/|=]+"),
+    re.compile(r'(?i)("?(?:access_token|refresh_token|client_secret|password|authorization)"?\s*[:=]\s*"?)[^",\s&}]+'),
+    re.compile(r"\bAtza\|[A-Za-z0-9\-._~+/=|]+"),
+    re.compile(r"\bAtzr\|[A-Za-z0-9\-._~+/=|]+"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "[REDACTED]", text)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
