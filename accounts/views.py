@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
+from . import amazon, services
 from .forms import EmailAuthenticationForm, ProfileForm
 
 
@@ -40,3 +41,30 @@ def profile(request):
         return redirect("profile")
     connection = getattr(request.user, "amazon_connection", None)
     return render(request, "accounts/profile.html", {"form": form, "connection": connection})
+
+
+def _callback_url(request) -> str:
+    return request.build_absolute_uri(reverse("amazon_callback"))
+
+
+@require_POST
+def amazon_connect(request):
+    return redirect(amazon.begin_authorization(request.session, _callback_url(request)))
+
+
+@require_GET
+def amazon_callback(request):
+    try:
+        amazon.complete_authorization(request.user, request.session, request.GET, _callback_url(request))
+    except amazon.OAuthError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Amazon Ads connected. You can now sync your AMC instances.")
+    return redirect("profile")
+
+
+@require_POST
+def amazon_disconnect(request):
+    amazon.disconnect(request.user)
+    messages.success(request, "Amazon Ads disconnected; the stored tokens were deleted.")
+    return redirect("profile")

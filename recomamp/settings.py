@@ -220,4 +220,3 @@ LOGGING = {
 
 # A database cache: shared by every web and worker process (login throttling, short-lived UI state).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "recomamp_cache"}}
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now, silences the transitional warning

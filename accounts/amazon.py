@@ -1,0 +1,275 @@
+"""The Amazon Ads connection: OAuth (authorization code + PKCE), token storage and refresh, AMC clients.
+
+Failure classification for refresh follows the earlier system's lessons: an invalid grant (or a token we can no
+longer decrypt) needs the user to reconnect, so we mark the connection and stop retrying it; throttling, server
+errors and timeouts are transient, so we retry with backoff and keep the connection usable.
+"""
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from recomamp.amc import lwa
+from recomamp.amc.client import AMCClient, base_url_for_region
+from recomamp.crypto import DecryptionError
+
+from .models import AmazonConnection, User
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "amazon_oauth"
+OAUTH_MAX_AGE = timedelta(minutes=15)
+REFRESH_MARGIN = timedelta(minutes=15)
+TRANSIENT_ATTEMPTS = 3
+TRANSIENT_BACKOFF_SECONDS = (1.0, 4.0)  # waits between the three attempts inside one refresh
+NEXT_CYCLE_AFTER_TRANSIENT = timedelta(minutes=5)
+
+
+class AmazonConnectionError(Exception):
+    """The user's Amazon connection cannot be used; the message tells them what to do."""
+
+
+class OAuthError(Exception):
+    """The OAuth callback cannot be accepted (state mismatch, denied consent, bad code)."""
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    connection_id: int
+    result: str  # refreshed | needs_reauth | transient_failure | skipped
+    kind: str = ""
+
+
+# --- OAuth -----------------------------------------------------------------------------------------------------
+
+
+def begin_authorization(session, redirect_uri: str) -> str:
+    """Remember state and PKCE verifier in the session and return the consent URL."""
+    verifier, challenge = lwa.make_pkce_pair()
+    state = secrets.token_urlsafe(32)
+    session[SESSION_KEY] = {"state": state, "verifier": verifier, "started": time.time()}
+    return lwa.authorization_url(
+        settings.LWA_AUTHORIZE_URL, settings.AMAZON_CLIENT_ID, redirect_uri, state, challenge, scope=settings.LWA_SCOPE
+    )
+
+
+def complete_authorization(user: User, session, params, redirect_uri: str) -> AmazonConnection:
+    """Check the callback against the session, exchange the code and store the tokens encrypted."""
+    pending = session.pop(SESSION_KEY, None)
+    if params.get("error"):
+        raise OAuthError(f"Amazon did not grant access ({params.get('error_description') or params['error']}).")
+    if not pending or time.time() - pending["started"] > OAUTH_MAX_AGE.total_seconds():
+        raise OAuthError("This sign-in link has expired. Start again with “Connect Amazon Ads”.")
+    if not secrets.compare_digest(str(params.get("state", "")), pending["state"]):
+        raise OAuthError("The sign-in response did not match this browser session. Start again.")
+    code = params.get("code")
+    if not code:
+        raise OAuthError("Amazon's response had no authorization code. Start again.")
+    try:
+        tokens = lwa.exchange_code(
+            settings.LWA_TOKEN_URL,
+            settings.AMAZON_CLIENT_ID,
+            settings.AMAZON_CLIENT_SECRET,
+            code,
+            redirect_uri,
+            pending["verifier"],
+            timeout=settings.AMC_REQUEST_TIMEOUT,
+        )
+    except lwa.LWAError as exc:
+        raise OAuthError(f"Amazon refused the sign-in: {exc}") from None
+    connection, _ = AmazonConnection.objects.get_or_create(user=user)
+    _store_tokens(connection, tokens, timezone.now())
+    connection.connected_at = connection.last_refreshed_at
+    connection.save()
+    log.info("amazon connection established user=%s", user.pk)
+    return connection
+
+
+def disconnect(user: User) -> None:
+    AmazonConnection.objects.filter(user=user).update(
+        access_token_encrypted="",
+        refresh_token_encrypted="",
+        expires_at=None,
+        status=AmazonConnection.Status.REVOKED,
+        last_error="",
+        last_error_kind="",
+        updated_at=timezone.now(),
+    )
+
+
+def _store_tokens(connection: AmazonConnection, tokens: lwa.TokenSet, now: datetime) -> None:
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    connection.token_type = tokens.token_type or "bearer"
+    connection.expires_at = now + timedelta(seconds=tokens.expires_in)
+    connection.status = AmazonConnection.Status.ACTIVE
+    connection.last_refreshed_at = now
+    connection.last_error = ""
+    connection.last_error_kind = ""
+    connection.consecutive_failures = 0
+    connection.next_attempt_at = None
+
+
+# --- Refresh ---------------------------------------------------------------------------------------------------
+
+REAUTH_MESSAGES = {
+    "invalid_grant": "Amazon no longer accepts this login (the grant was revoked or expired). Reconnect Amazon Ads.",
+    "client": "Amazon rejected the refresh request for this application. Reconnect Amazon Ads.",
+    "decryption": "The stored Amazon token cannot be read (the encryption key changed). Reconnect Amazon Ads.",
+}
+
+
+def refresh_connection(
+    connection_id: int, *, now: datetime | None = None, sleep: Callable[[float], None] = time.sleep
+) -> RefreshOutcome:
+    """Refresh one connection's access token, classifying any failure. Never raises for LWA failures.
+
+    The row is locked for the duration so two workers never refresh the same connection at once.
+    """
+    with transaction.atomic():
+        connection = (
+            AmazonConnection.objects.select_for_update(skip_locked=True)
+            .filter(pk=connection_id, status=AmazonConnection.Status.ACTIVE)
+            .first()
+        )
+        if connection is None:
+            return RefreshOutcome(connection_id, "skipped")
+        try:
+            refresh_token = connection.refresh_token
+        except DecryptionError:
+            refresh_token = None
+        if not refresh_token:
+            _mark_needs_reauth(connection, "decryption", now or timezone.now())
+            return RefreshOutcome(connection_id, "needs_reauth", "decryption")
+        error = None
+        for attempt in range(TRANSIENT_ATTEMPTS):
+            try:
+                tokens = lwa.refresh(
+                    settings.LWA_TOKEN_URL,
+                    settings.AMAZON_CLIENT_ID,
+                    settings.AMAZON_CLIENT_SECRET,
+                    refresh_token,
+                    timeout=settings.AMC_REQUEST_TIMEOUT,
+                )
+            except lwa.LWAError as exc:
+                error = exc
+                if _reauth_kind(exc):
+                    break
+                if attempt < TRANSIENT_ATTEMPTS - 1:
+                    delay = TRANSIENT_BACKOFF_SECONDS[attempt]
+                    sleep(max(delay, exc.retry_after or 0) if exc.kind == "throttled" else delay)
+                continue
+            _store_tokens(connection, tokens, now or timezone.now())
+            connection.save()
+            log.info("amazon token refreshed connection=%s", connection_id)
+            return RefreshOutcome(connection_id, "refreshed")
+        now = now or timezone.now()
+        kind = _reauth_kind(error)
+        if kind:
+            _mark_needs_reauth(connection, kind, now, detail=str(error))
+            return RefreshOutcome(connection_id, "needs_reauth", kind)
+        connection.last_error = f"Temporary problem refreshing the Amazon token ({error.kind}): {error}"
+        connection.last_error_kind = error.kind
+        connection.last_error_at = now
+        connection.consecutive_failures += 1
+        connection.next_attempt_at = now + NEXT_CYCLE_AFTER_TRANSIENT
+        connection.save()
+        log.warning("amazon token refresh failed transiently connection=%s kind=%s", connection_id, error.kind)
+        return RefreshOutcome(connection_id, "transient_failure", error.kind)
+
+
+def _reauth_kind(error: lwa.LWAError) -> str:
+    """'invalid_grant' or 'client' when only the user can fix it; '' when trying again later may help.
+
+    A garbled answer (bad_response) counts as transient: it says nothing about the grant itself.
+    """
+    if error.reauth_required:
+        return "invalid_grant"
+    return "client" if error.kind == "client" else ""
+
+
+def _mark_needs_reauth(connection: AmazonConnection, kind: str, now: datetime, detail: str = "") -> None:
+    connection.status = AmazonConnection.Status.NEEDS_REAUTH
+    connection.last_error = REAUTH_MESSAGES[kind] + (f" ({detail})" if detail else "")
+    connection.last_error_kind = kind
+    connection.last_error_at = now
+    connection.consecutive_failures += 1
+    connection.next_attempt_at = None
+    connection.save()
+    log.warning("amazon connection needs re-authentication connection=%s kind=%s", connection.pk, kind)
+
+
+def connections_due_for_refresh(now: datetime):
+    return AmazonConnection.objects.filter(
+        status=AmazonConnection.Status.ACTIVE, expires_at__lte=now + REFRESH_MARGIN
+    ).exclude(next_attempt_at__gt=now)
+
+
+def refresh_due_connections(*, now: datetime | None = None, sleep=time.sleep) -> list[RefreshOutcome]:
+    now = now or timezone.now()
+    ids = list(connections_due_for_refresh(now).values_list("pk", flat=True))
+    return [refresh_connection(pk, now=now, sleep=sleep) for pk in ids]
+
+
+# --- AMC clients -----------------------------------------------------------------------------------------------
+
+
+class ConnectionTokenProvider:
+    """Gives the AMC client a valid access token for a user, refreshing when it is about to expire."""
+
+    EARLY_REFRESH = timedelta(seconds=60)
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def _connection(self) -> AmazonConnection:
+        connection = AmazonConnection.objects.filter(user=self.user).first()
+        if connection is None or not connection.has_tokens:
+            raise AmazonConnectionError("Amazon Ads is not connected. Connect it on your profile page.")
+        if connection.status != AmazonConnection.Status.ACTIVE:
+            raise AmazonConnectionError(connection.last_error or "Reconnect Amazon Ads on your profile page.")
+        return connection
+
+    def access_token(self) -> str:
+        connection = self._connection()
+        if connection.expires_at and connection.expires_at - self.EARLY_REFRESH <= timezone.now():
+            return self.refresh_access_token()
+        try:
+            return connection.access_token
+        except DecryptionError:
+            return self.refresh_access_token()
+
+    def refresh_access_token(self) -> str:
+        connection = self._connection()
+        outcome = refresh_connection(connection.pk)
+        connection.refresh_from_db()
+        if outcome.result == "skipped":  # another worker holds the row and is refreshing right now
+            with transaction.atomic():
+                connection = AmazonConnection.objects.select_for_update().get(pk=connection.pk)
+        if connection.status != AmazonConnection.Status.ACTIVE:
+            raise AmazonConnectionError(connection.last_error)
+        if outcome.result == "transient_failure":
+            raise AmazonConnectionError(connection.last_error)
+        return connection.access_token
+
+    def __repr__(self) -> str:
+        return f"ConnectionTokenProvider(user={self.user.pk})"
+
+
+def amc_client_for(user: User, region: str = "NA", **kwargs) -> AMCClient:
+    """An AMC client speaking for `user` in `region` (base URLs come from settings)."""
+    return AMCClient(
+        base_url_for_region(region, settings.AMC_API_BASE_URLS),
+        settings.AMAZON_CLIENT_ID,
+        ConnectionTokenProvider(user),
+        timeout=settings.AMC_REQUEST_TIMEOUT,
+        max_attempts=settings.AMC_MAX_ATTEMPTS,
+        **kwargs,
+    )
