@@ -13,11 +13,12 @@ class Execution(models.Model):
         SUBMITTING = "submitting", "Submitting"
         QUEUED = "queued", "Queued on AMC"
         RUNNING = "running", "Running"
+        FETCHING = "fetching", "Fetching results"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    ACTIVE_STATUSES = (Status.PENDING, Status.SUBMITTING, Status.QUEUED, Status.RUNNING)
+    ACTIVE_STATUSES = (Status.PENDING, Status.SUBMITTING, Status.QUEUED, Status.RUNNING, Status.FETCHING)
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     class Trigger(models.TextChoices):
@@ -45,7 +46,7 @@ class Execution(models.Model):
     time_window_start = models.DateTimeField(null=True, blank=True)
     time_window_end = models.DateTimeField(null=True, blank=True)
     time_window_timezone = models.CharField(max_length=64, default="UTC")
-    timeout_seconds = models.PositiveIntegerField(default=86400)
+    timeout_seconds = models.PositiveIntegerField(default=21600, help_text="AMC allows 900 to 86400 seconds.")
     # Structured error: kind is the typed error class, line/column point into sql_sent.
     error_kind = models.CharField(max_length=32, blank=True)
     error_code = models.CharField(max_length=64, blank=True)

@@ -4,5 +4,13 @@ from . import views
 
 urlpatterns = [
     path("", views.execution_list, name="execution_list"),
+    path("run/", views.execution_run, name="execution_run"),
+    path("compare/", views.execution_compare, name="execution_compare"),
     path("<str:execution_id>/", views.execution_detail, name="execution_detail"),
+    path("<str:execution_id>/status/", views.execution_status, name="execution_status"),
+    path("<str:execution_id>/cancel/", views.execution_cancel, name="execution_cancel"),
+    path("<str:execution_id>/rerun/", views.execution_rerun, name="execution_rerun"),
+    path("<str:execution_id>/results/", views.execution_results, name="execution_results"),
+    path("<str:execution_id>/chart/", views.execution_chart, name="execution_chart"),
+    path("<str:execution_id>/download.<str:fmt>", views.execution_download, name="execution_download"),
 ]

@@ -1,17 +1,207 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
+from queries.models import Workflow
+from recomamp.amc.errors import AMCError
 from recomamp.ownership import get_object_for_user, owned_by
 
+from . import services
+from .forms import ExecutionFilterForm, RunForm
 from .models import Execution
+from .parameters import definitions_from_json, run_parameter_definitions
+
+HTMX_STOP_POLLING = 286  # htmx 2 stops an hx-trigger="every …" poll when it receives this status
 
 
-def execution_list(request):
-    executions = owned_by(request.user, Execution).select_related("workflow", "instance")
-    return render(request, "executions/execution_list.html", {"executions": executions[:100]})
+def _execution(request, execution_id, *related):
+    qs = Execution.objects.select_related("workflow", "instance__account", *related)
+    return get_object_for_user(request.user, qs, execution_id=execution_id)
+
+
+@require_http_methods(["GET", "POST"])
+def execution_run(request):
+    """The run dialog, for a saved workflow (?workflow=wf_…) or SQL posted from the editor."""
+    workflow_id = request.GET.get("workflow") or request.POST.get("workflow")
+    workflow = get_object_for_user(request.user, Workflow, workflow_id=workflow_id) if workflow_id else None
+    sql = workflow.sql if workflow else request.POST.get("sql", "")
+    definitions = run_parameter_definitions(sql, definitions_from_json(workflow.parameters if workflow else None))
+    submitted = request.method == "POST" and "instance" in request.POST
+    form = RunForm(request.POST if submitted else None, user=request.user, parameter_definitions=definitions)
+    if not submitted and request.method == "POST":  # arriving from the editor: keep the typed values
+        for _name, field in form.parameter_names:
+            form.fields[field].initial = request.POST.get(field, form.fields[field].initial)
+    if submitted and form.is_valid():
+        try:
+            execution = services.start_execution(
+                owner=request.user,
+                instance=form.cleaned_data["instance"],
+                window=form.window(),
+                workflow=workflow,
+                sql=None if workflow else sql,
+                parameters=form.parameters(),
+                timeout_seconds=form.cleaned_data["timeout_minutes"] * 60,
+                delivery=form.delivery(),
+            )
+        except services.ExecutionInputError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Execution {execution.execution_id} queued.")
+            return redirect("execution_detail", execution_id=execution.execution_id)
+    return render(request, "executions/run.html", {"form": form, "workflow": workflow, "sql": sql})
 
 
 def execution_detail(request, execution_id):
-    execution = get_object_for_user(
-        request.user, Execution.objects.select_related("workflow", "instance"), execution_id=execution_id
-    )
-    return render(request, "executions/execution_detail.html", {"execution": execution})
+    execution = _execution(request, execution_id)
+    result = getattr(execution, "result", None)
+    return render(request, "executions/execution_detail.html", {"execution": execution, "result": result})
+
+
+def execution_status(request, execution_id):
+    """The live status partial: polled every few seconds while active; 286 tells htmx to stop when done."""
+    execution = _execution(request, execution_id)
+    response = render(request, "executions/execution_detail.html#status", {"execution": execution})
+    if not execution.is_active:
+        response.status_code = HTMX_STOP_POLLING
+        response["HX-Refresh"] = "true"  # reload once so the results section appears
+    return response
+
+
+@require_POST
+def execution_cancel(request, execution_id):
+    execution = _execution(request, execution_id, "owner")
+    if not execution.is_active:
+        messages.info(request, "This execution has already finished.")
+    else:
+        try:
+            execution = services.cancel_execution(execution)
+        except (AMCError, Exception) as exc:  # noqa: B014 - AMC and connection errors both become a message
+            messages.error(request, f"Could not cancel: {exc}")
+        else:
+            messages.success(request, f"AMC reports the execution as {execution.get_status_display().lower()}.")
+    return redirect("execution_detail", execution_id=execution.execution_id)
+
+
+@require_POST
+def execution_rerun(request, execution_id):
+    execution = _execution(request, execution_id, "owner")
+    try:
+        new = services.rerun_execution(execution)
+    except services.ExecutionInputError as exc:
+        messages.error(request, f"Could not re-run: {exc}")
+        return redirect("execution_detail", execution_id=execution.execution_id)
+    messages.success(request, f"Re-running as {new.execution_id}.")
+    return redirect("execution_detail", execution_id=new.execution_id)
+
+
+def filtered_executions(user, params):
+    """The executions list query: filters from the URL, one query per page whatever the row count."""
+    form = ExecutionFilterForm(params, user=user)
+    qs = owned_by(user, Execution).select_related("workflow", "instance")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            qs = qs.filter(
+                Q(execution_id__icontains=q) | Q(workflow__name__icontains=q) | Q(amc_execution_id__icontains=q)
+            )
+        if data["status"]:
+            qs = qs.filter(status=data["status"])
+        if data["trigger"]:
+            qs = qs.filter(trigger=data["trigger"])
+        if data["instance"]:
+            qs = qs.filter(instance=data["instance"])
+        if data["workflow"]:
+            qs = qs.filter(workflow__workflow_id=data["workflow"])
+        if data["created_from"]:
+            qs = qs.filter(created_at__date__gte=data["created_from"])
+        if data["created_to"]:
+            qs = qs.filter(created_at__date__lte=data["created_to"])
+    return form, qs.order_by("-created_at", "-pk")
+
+
+def execution_list(request):
+    form, qs = filtered_executions(request.user, request.GET)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "executions/execution_list.html#results" if request.htmx else "executions/execution_list.html"
+    return render(request, template, context)
+
+
+def execution_compare(request):
+    """Two runs side by side: row counts and per-metric totals."""
+    from .comparison import compare_results
+
+    a = _execution(request, request.GET.get("a", ""))
+    b = _execution(request, request.GET.get("b", ""))
+    comparison = compare_results(a, b)
+    return render(request, "executions/compare.html", {"a": a, "b": b, "comparison": comparison})
+
+
+def _result(request, execution_id):
+    execution = _execution(request, execution_id)
+    result = getattr(execution, "result", None)
+    if result is None:
+        raise Http404("This execution has no stored result.")
+    return execution, result
+
+
+def execution_results(request, execution_id):
+    from .results.reader import ResultReadError, read_page
+
+    execution, result = _result(request, execution_id)
+    sort = request.GET.get("sort") or None
+    descending = request.GET.get("dir") == "desc"
+    try:
+        page = read_page(result, page=_int(request.GET.get("page"), 1), page_size=50, sort=sort, descending=descending)
+    except ResultReadError as exc:
+        return HttpResponse(str(exc), status=400)
+    context = {"execution": execution, "result": result, "page": page, "sort": sort, "descending": descending}
+    template = "executions/results.html#table" if request.htmx else "executions/results.html"
+    return render(request, template, context)
+
+
+def execution_chart(request, execution_id):
+    from .results import charts
+
+    execution, result = _result(request, execution_id)
+    default_x, default_y = charts.suggest_chart(result.columns)
+    x = request.GET.get("x") or default_x
+    y = request.GET.get("y") or default_y
+    kind = "bar" if request.GET.get("kind") == "bar" else "line"
+    svg = ""
+    error = ""
+    if x and y:
+        try:
+            svg = charts.render_svg(charts.chart_data(result, x=x, y=y), kind=kind, width=900, height=360)
+        except charts.ChartError as exc:
+            error = str(exc)
+    context = {"execution": execution, "result": result, "x": x, "y": y, "kind": kind, "svg": svg, "error": error}
+    template = "executions/chart.html#chart" if request.htmx else "executions/chart.html"
+    return render(request, template, context)
+
+
+def execution_download(request, execution_id, fmt):
+    from .results import export
+
+    execution, result = _result(request, execution_id)
+    if fmt == "csv":
+        response = StreamingHttpResponse(export.iter_csv(result), content_type="text/csv; charset=utf-8")
+    elif fmt == "json":
+        response = StreamingHttpResponse(export.iter_json(result), content_type="application/json")
+    else:
+        raise Http404("Unknown format")
+    response["Content-Disposition"] = f'attachment; filename="{execution.execution_id}.{fmt}"'
+    return response
+
+
+def _int(value, default):
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return default

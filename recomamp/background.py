@@ -8,6 +8,7 @@ from django.db import DEFAULT_DB_ALIAS
 # name -> (task path, minutes between runs)
 BACKGROUND_TASKS = {
     "refresh-amazon-tokens": ("accounts.tasks.refresh_expiring_tokens", 10),
+    "follow-executions": ("executions.tasks.follow_executions_loop", 1),
 }
 
 

@@ -1,0 +1,327 @@
+"""Following executions after submission: polling AMC, fetching results, timeouts and recovery.
+
+Every step claims its row with a conditional update (a lease on `next_poll_at`, or a status transition), so
+django-q2's at-least-once delivery and several workers never double-process an execution.
+"""
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.utils import timezone
+
+from recomamp.amc import errors as amc_errors
+
+from . import services
+from .models import Execution
+from .signals import execution_finished as execution_finished_signal
+
+log = logging.getLogger(__name__)
+
+POLL_LEASE = timedelta(minutes=2)
+FETCH_LEASE = timedelta(minutes=15)
+TIMEOUT_GRACE = timedelta(minutes=10)
+SUBMIT_RECOVERY_AFTER = timedelta(seconds=150)  # longer than one submission can take (timeout x attempts)
+ADOPTION_LOOKBACK = timedelta(minutes=10)
+_COMPILE_POSITION = re.compile(r"[Ff]rom line (\d+), column (\d+) to line (\d+), column (\d+)")
+
+
+def poll_interval(execution: Execution, now) -> timedelta:
+    """Poll often at first, then back off: most AMC runs take 15 minutes or more."""
+    age = now - (execution.submitted_at or now)
+    if age < timedelta(minutes=2):
+        return timedelta(seconds=5)
+    if age < timedelta(minutes=15):
+        return timedelta(seconds=15)
+    return timedelta(seconds=60)
+
+
+def execution_finished(execution_pk: int) -> None:
+    execution_finished_signal.send(sender=Execution, execution_pk=execution_pk)
+
+
+# --- One cycle ---------------------------------------------------------------------------------------------------
+
+
+def follow_executions(*, now=None, limit: int = 500, max_workers: int | None = None, client_factory=None) -> dict:
+    """One pass of everything that moves executions forward. Run every few seconds by the worker."""
+    client_factory = client_factory or services.default_client
+    now = now or timezone.now()
+    summary = {
+        "submitted": resubmit_due_pending(now, client_factory),
+        "recovered": recover_stuck_submissions(now, client_factory),
+        "timed_out": fail_timed_out(now, client_factory),
+    }
+    summary["polled"] = poll_due(now, limit=limit, max_workers=max_workers, client_factory=client_factory)
+    summary["fetch_queued"] = requeue_stalled_fetches(now)
+    return summary
+
+
+def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_factory=None) -> int:
+    """Poll executions whose next poll is due, concurrently (each thread claims its rows by lease)."""
+    client_factory = client_factory or services.default_client
+    due = list(
+        Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING], next_poll_at__lte=now)
+        .order_by("next_poll_at")
+        .values_list("pk", "next_poll_at")[:limit]
+    )
+    if not due:
+        return 0
+    workers = max_workers or getattr(settings, "EXECUTION_POLL_CONCURRENCY", 8)
+    if workers <= 1 or len(due) == 1:
+        return sum(_poll_one(pk, lease_from, now, client_factory) for pk, lease_from in due)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(lambda item: _poll_in_thread(*item, now, client_factory), due))
+
+
+def _poll_in_thread(pk, lease_from, now, client_factory) -> int:
+    try:
+        return _poll_one(pk, lease_from, now, client_factory)
+    finally:
+        connections.close_all()  # each thread has its own connection; do not leak them
+
+
+def _poll_one(pk: int, lease_from, now, client_factory) -> int:
+    claimed = Execution.objects.filter(pk=pk, next_poll_at=lease_from).update(next_poll_at=now + POLL_LEASE)
+    if not claimed:
+        return 0
+    execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=pk)
+    try:
+        with client_factory(execution) as client:
+            amc_execution = client.get_execution(execution.instance, execution.amc_execution_id)
+    except amc_errors.AMCThrottledError as exc:
+        _reschedule(execution, timedelta(seconds=max(exc.retry_after or 0, 15)), exc)
+        return 1
+    except (amc_errors.AMCServerError, amc_errors.AMCTimeoutError, amc_errors.AMCConnectionError) as exc:
+        backoff = min(timedelta(seconds=15 * 2 ** min(execution.poll_failures, 5)), timedelta(minutes=10))
+        _reschedule(execution, backoff, exc)
+        return 1
+    except amc_errors.AMCNotFoundError as exc:
+        services.fail_execution(execution, "AMCNotFoundError", f"AMC no longer knows this execution: {exc}")
+        return 1
+    except amc_errors.AMCError as exc:
+        _reschedule(execution, timedelta(minutes=2), exc)
+        return 1
+    except Exception as exc:  # e.g. the user's Amazon connection needs re-authentication
+        _reschedule(execution, timedelta(minutes=5), exc)
+        return 1
+    apply_amc_status(execution, amc_execution, now=now)
+    return 1
+
+
+def _reschedule(execution: Execution, delay: timedelta, exc: Exception) -> None:
+    now = timezone.now()
+    Execution.objects.filter(pk=execution.pk).update(
+        next_poll_at=now + delay,
+        poll_failures=execution.poll_failures + 1,
+        last_polled_at=now,
+        error_message=f"Last poll failed ({type(exc).__name__}): {exc}",
+    )
+
+
+def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
+    """Move our row to what AMC reports. Terminal moves are conditional, so they happen exactly once."""
+    now = now or timezone.now()
+    status = amc_execution.status
+    active = [Execution.Status.QUEUED, Execution.Status.RUNNING]
+    rows = Execution.objects.filter(pk=execution.pk, status__in=active)
+    if status == "SUCCEEDED":
+        moved = rows.update(
+            status=Execution.Status.FETCHING, amc_status=status, last_polled_at=now, next_poll_at=now, poll_failures=0
+        )
+        if moved:
+            enqueue_fetch(execution.pk)
+    elif status in ("FAILED", "REJECTED"):
+        reason = amc_execution.status_reason or f"AMC reported {status} without a reason."
+        position = _COMPILE_POSITION.search(reason)
+        fields = {}
+        if position:
+            line, column, end_line, end_column = map(int, position.groups())
+            fields = {
+                "error_line": line,
+                "error_column": column,
+                "error_end_line": end_line,
+                "error_end_column": end_column,
+            }
+        moved = rows.update(
+            status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
+            finished_at=now, last_polled_at=now, **fields,
+        )  # fmt: skip
+        if moved:
+            execution_finished(execution.pk)
+    elif status == "CANCELLED":
+        if rows.update(status=Execution.Status.CANCELLED, amc_status=status, finished_at=now, last_polled_at=now):
+            execution_finished(execution.pk)
+    else:
+        running = status == "RUNNING"
+        rows.update(
+            status=Execution.Status.RUNNING if running else Execution.Status.QUEUED,
+            amc_status=status,
+            started_at=execution.started_at or (now if running else None),
+            last_polled_at=now,
+            next_poll_at=now + poll_interval(execution, now),
+            poll_failures=0,
+        )
+
+
+# --- Results -----------------------------------------------------------------------------------------------------
+
+
+def enqueue_fetch(execution_pk: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("executions.tasks.fetch_results", execution_pk, task_name=f"fetch-{execution_pk}")
+
+
+def fetch_results(execution_pk: int, *, client_factory=None) -> str:
+    """Download AMC's result files into storage and mark the execution succeeded (claimed by lease)."""
+    from .results.ingest import store_result
+
+    client_factory = client_factory or services.default_client
+    now = timezone.now()
+    claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now).update(
+        next_poll_at=now + FETCH_LEASE
+    )
+    if not claimed:
+        return "not-claimed"
+    execution = Execution.objects.select_related("owner", "instance__account").get(pk=execution_pk)
+    try:
+        with client_factory(execution) as client:
+            urls = client.get_download_urls(execution.instance, execution.amc_execution_id).urls
+        result = store_result(execution, list(urls))
+    except Exception as exc:  # any failure: try again after a short pause, the files stay on AMC
+        log.warning("result fetch failed execution=%s error=%s", execution.execution_id, exc)
+        Execution.objects.filter(pk=execution_pk).update(
+            next_poll_at=timezone.now() + timedelta(minutes=1), error_message=f"Fetching results failed: {exc}"
+        )
+        return "retry"
+    done = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING).update(
+        status=Execution.Status.SUCCEEDED, finished_at=timezone.now(), error_message=""
+    )
+    if done:
+        log.info("execution succeeded execution=%s rows=%s", execution.execution_id, result.row_count)
+        execution_finished(execution_pk)
+    return "stored"
+
+
+def requeue_stalled_fetches(now) -> int:
+    stalled = list(
+        Execution.objects.filter(
+            status=Execution.Status.FETCHING, next_poll_at__lte=now - timedelta(seconds=30)
+        ).values_list("pk", flat=True)[:100]
+    )
+    for pk in stalled:
+        enqueue_fetch(pk)
+    return len(stalled)
+
+
+# --- Recovery ----------------------------------------------------------------------------------------------------
+
+
+def resubmit_due_pending(now, client_factory) -> int:
+    """Pending executions whose submission task was lost or that waited out a 429."""
+    due = Execution.objects.filter(status=Execution.Status.PENDING).filter(
+        next_poll_at__lte=now
+    ) | Execution.objects.filter(
+        status=Execution.Status.PENDING, next_poll_at__isnull=True, created_at__lte=now - timedelta(seconds=30)
+    )
+    count = 0
+    for pk in due.values_list("pk", flat=True)[:100]:
+        if services.submit_execution(pk, client_factory=client_factory) != "not-claimed":
+            count += 1
+    return count
+
+
+def recover_stuck_submissions(now, client_factory) -> int:
+    """Executions left SUBMITTING (a worker died, or AMC failed to answer): ask AMC before submitting again."""
+    stuck = Execution.objects.filter(
+        status=Execution.Status.SUBMITTING, submit_attempted_at__lte=now - SUBMIT_RECOVERY_AFTER
+    ).select_related("owner", "instance__account", "workflow")[:100]
+    recovered = 0
+    for execution in stuck:
+        try:
+            adopted = adopt_existing_submission(execution, client_factory)
+        except Exception as exc:  # AMC unreachable: leave it for the next pass
+            log.warning("recovery could not ask AMC execution=%s error=%s", execution.execution_id, exc)
+            continue
+        if not adopted:
+            now = timezone.now()
+            Execution.objects.filter(
+                pk=execution.pk, status=Execution.Status.SUBMITTING, submit_attempted_at=execution.submit_attempted_at
+            ).update(status=Execution.Status.PENDING, next_poll_at=now, updated_at=now)
+        recovered += 1
+    return recovered
+
+
+def adopt_existing_submission(execution: Execution, client_factory) -> bool:
+    """Find the AMC execution a lost submission created and record it, instead of submitting again."""
+    workflow_id = execution.request_body.get("workflowId") or execution.request_body.get("workflow", {}).get(
+        "workflowId"
+    )
+    if workflow_id == "(assigned on save)":
+        workflow_id = execution.execution_id
+    since = execution.submit_attempted_at - ADOPTION_LOOKBACK
+    with client_factory(execution) as client:
+        candidates = client.list_executions(execution.instance, workflow_id=workflow_id, min_creation_time=since)
+    taken = set(
+        Execution.objects.filter(
+            instance=execution.instance, amc_execution_id__in=[c.execution_id for c in candidates]
+        ).values_list("amc_execution_id", flat=True)
+    )
+    for candidate in sorted(candidates, key=lambda c: c.create_time or since):
+        if candidate.execution_id in taken:
+            continue
+        if services.record_submission(execution, candidate.execution_id, candidate.status):
+            log.info("recovery adopted execution=%s amc_execution=%s", execution.execution_id, candidate.execution_id)
+            return True
+    return False
+
+
+def fail_timed_out(now, client_factory) -> int:
+    """Executions running past their timeout (plus grace) are cancelled on AMC and failed with the reason."""
+    deadline = ExpressionWrapper(
+        F("submitted_at") + F("timeout_seconds") * Value(timedelta(seconds=1)) + Value(TIMEOUT_GRACE),
+        output_field=DateTimeField(),
+    )
+    overdue = (
+        Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING])
+        .annotate(deadline=deadline)
+        .filter(deadline__lt=now)
+        .select_related("owner", "instance__account")[:100]
+    )
+    for execution in overdue:
+        try:
+            with client_factory(execution) as client:
+                client.cancel_execution(execution.instance, execution.amc_execution_id)
+        except Exception as exc:  # cancelling is best effort; the failure below is what matters
+            log.warning("could not cancel timed-out execution=%s error=%s", execution.execution_id, exc)
+        services.fail_execution(
+            execution, "timeout", f"The execution exceeded its timeout of {execution.timeout_seconds} seconds."
+        )
+    close_old_connections()
+    return len(overdue)
+
+
+def advance(execution_pk: int, *, now=None, client_factory=None) -> str:
+    """Move one execution forward by one step, whatever it is waiting for (used by `run_query --wait`).
+
+    Goes through the same claiming functions as the workers, so running it beside them is harmless.
+    """
+    client_factory = client_factory or services.default_client
+    now = now or timezone.now()
+    execution = Execution.objects.get(pk=execution_pk)
+    if execution.status == Execution.Status.PENDING:
+        return services.submit_execution(execution_pk, client_factory=client_factory)
+    if execution.status in (Execution.Status.QUEUED, Execution.Status.RUNNING):
+        if execution.next_poll_at and execution.next_poll_at <= now:
+            _poll_one(execution_pk, execution.next_poll_at, now, client_factory)
+        return "polled"
+    if execution.status == Execution.Status.FETCHING:
+        return fetch_results(execution_pk, client_factory=client_factory)
+    if execution.status == Execution.Status.SUBMITTING:
+        return "recovered" if recover_stuck_submissions(now, client_factory) else "waiting"
+    return "final"

@@ -1,0 +1,21 @@
+"""Follow-up work when an execution finishes, the same for manual, scheduled and test runs."""
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from .signals import execution_finished
+
+
+@receiver(execution_finished, dispatch_uid="executions-start-deliveries")
+def start_deliveries(sender, execution_pk, **kwargs):
+    from django_q.tasks import async_task
+
+    from .delivery import create_delivery
+    from .models import Execution
+
+    execution = Execution.objects.get(pk=execution_pk)
+    if execution.status != Execution.Status.SUCCEEDED:
+        return
+    delivery = create_delivery(execution)
+    if delivery is not None:
+        transaction.on_commit(lambda: async_task("executions.tasks.deliver_to_snowflake", delivery.pk))

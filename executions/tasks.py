@@ -1,0 +1,39 @@
+"""django-q2 tasks of the executions app (thin: they call services)."""
+
+import time
+
+from django.db import close_old_connections
+
+from . import following, services
+
+
+def submit_execution(execution_pk: int) -> str:
+    return services.submit_execution(execution_pk)
+
+
+def fetch_results(execution_pk: int) -> str:
+    return following.fetch_results(execution_pk)
+
+
+def follow_executions_loop(duration: float = 55.0, interval: float = 5.0) -> int:
+    """Triggered every minute; follows executions every `interval` seconds for about a minute.
+
+    django-q2 schedules have one-minute granularity, and AMC polling wants a few seconds. Overlapping loops
+    are harmless: every step claims its rows.
+    """
+    cycles = 0
+    deadline = time.monotonic() + duration
+    while True:
+        close_old_connections()
+        following.follow_executions()
+        cycles += 1
+        if time.monotonic() + interval >= deadline:
+            return cycles
+        time.sleep(interval)
+
+
+def deliver_to_snowflake(delivery_pk: int):
+    from .delivery import deliver
+
+    report = deliver(delivery_pk)
+    return None if report is None else report.rows_loaded
