@@ -50,3 +50,61 @@ def make_workflow():
         return Workflow.objects.create(owner=owner, name=name, sql=sql)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _sync_background_tasks(monkeypatch):
+    """django-q2 tasks run inline in tests (the real cluster is exercised by the worker tests)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(scope="session")
+def sandbox_dataset(tmp_path_factory):
+    """A tiny deterministic AMC dataset for the sandbox (the demo uses a million impressions)."""
+    from datetime import date
+
+    from recomamp.sandbox.engine import generate
+
+    path = tmp_path_factory.mktemp("amc-data") / "amc.duckdb"
+    generate(path, scale=0.002, seed=11, end_date=date(2025, 12, 31))
+    return path
+
+
+@pytest.fixture
+def amc_sandbox(live_server, settings, sandbox_dataset, tmp_path):
+    """The app's AMC and LWA endpoints pointed at the sandbox served over real HTTP by `live_server`."""
+    from recomamp.sandbox import faults
+
+    base = f"{live_server.url}/sandbox"
+    settings.AMC_API_BASE_URLS = {"NA": base, "EU": base, "FE": base}
+    settings.LWA_AUTHORIZE_URL = f"{base}/ap/oa"
+    settings.LWA_TOKEN_URL = f"{base}/auth/o2/token"
+    settings.SANDBOX_DATA_PATH = sandbox_dataset
+    settings.SANDBOX_RESULTS_PATH = tmp_path / "sandbox-results"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SANDBOX_PENDING_SECONDS = 0
+    settings.SANDBOX_RUNNING_SECONDS = 0
+    settings.SANDBOX_FAULTS = {}
+    settings.AMC_REQUEST_TIMEOUT = 10
+    faults.reset()
+    return base
+
+
+@pytest.fixture
+def connected_user(user, amc_sandbox):
+    """`user` with a live sandbox grant and the sandbox's instances stored (as after connect + sync)."""
+    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
+
+    connect_to_sandbox(user)
+    ensure_sandbox_instances(user)
+    return user
+
+
+@pytest.fixture
+def demo_instance(connected_user):
+    from instances.models import AMCInstance
+    from recomamp.sandbox.seed import DEMO_INSTANCE_ID
+
+    return AMCInstance.objects.select_related("account").get(owner=connected_user, instance_id=DEMO_INSTANCE_ID)

@@ -42,11 +42,12 @@ def sync_instances(user, *, client=None) -> SyncReport:
             marketplace = account.marketplace_id or "ATVPDKIKX0DER"
             instances = client.list_instances(AccountRef(entity_id=account.account_id, marketplace_id=marketplace))
             listed.append((account, marketplace, instances))
-    return _store(user, listed)
+    return store_listing(user, listed)
 
 
 @transaction.atomic
-def _store(user, listed) -> SyncReport:
+def store_listing(user, listed) -> SyncReport:
+    """Upsert [(account record, marketplace, [instance records])] for `user`; unlisted instances go inactive."""
     now = timezone.now()
     report = SyncReport(accounts=len(listed))
     seen_accounts, seen_instances = set(), set()

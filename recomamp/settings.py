@@ -127,7 +127,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(LOCAL_DIR / "media"))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(LOCAL_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -171,7 +171,7 @@ if not DEBUG and not AMC_SANDBOX_ENABLED and not (AMAZON_CLIENT_ID and AMAZON_CL
     raise ConfigError("AMAZON_CLIENT_ID and AMAZON_CLIENT_SECRET are required in production; see README.md")
 AMC_REQUEST_TIMEOUT = env.float("AMC_REQUEST_TIMEOUT", default=30.0)
 AMC_MAX_ATTEMPTS = env.int("AMC_MAX_ATTEMPTS", default=4)
-SANDBOX_DATA_PATH = env.path("SANDBOX_DATA_PATH", default=str(LOCAL_DIR / "sandbox" / "amc.duckdb"))
+SANDBOX_DATA_PATH = Path(env.str("SANDBOX_DATA_PATH", default=str(LOCAL_DIR / "sandbox" / "amc.duckdb")))
 
 # --- Background work (django-q2, ORM broker on the same database by default) --------------------------------
 Q_CLUSTER = {
