@@ -62,13 +62,13 @@ def _sync_background_tasks(monkeypatch):
 
 @pytest.fixture(scope="session")
 def sandbox_dataset(tmp_path_factory):
-    """A tiny deterministic AMC dataset for the sandbox (the demo uses a million impressions)."""
+    """A small deterministic AMC dataset (30k impressions; enough users per campaign-month to pass thresholds)."""
     from datetime import date
 
     from recomamp.sandbox.engine import generate
 
     path = tmp_path_factory.mktemp("amc-data") / "amc.duckdb"
-    generate(path, scale=0.002, seed=11, end_date=date(2025, 12, 31))
+    generate(path, scale=0.03, seed=11, end_date=date(2025, 12, 31))
     return path
 
 

@@ -262,8 +262,6 @@ def adopt_existing_submission(execution: Execution, client_factory) -> bool:
     workflow_id = execution.request_body.get("workflowId") or execution.request_body.get("workflow", {}).get(
         "workflowId"
     )
-    if workflow_id == "(assigned on save)":
-        workflow_id = execution.execution_id
     since = execution.submit_attempted_at - ADOPTION_LOOKBACK
     with client_factory(execution) as client:
         candidates = client.list_executions(execution.instance, workflow_id=workflow_id, min_creation_time=since)

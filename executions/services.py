@@ -19,6 +19,7 @@ from accounts.amazon import AmazonConnectionError, amc_client_for
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
 from recomamp.amc.records import TimeWindow
+from recomamp.ids import new_readable_id
 
 from .models import Execution
 from .parameters import PreparedQuery, definitions_from_json, prepare_query
@@ -125,6 +126,8 @@ def start_execution(
         )
         if timeout_seconds is not None:
             execution.timeout_seconds = timeout_seconds
+        # The readable id doubles as the ad hoc workflow id, so it must exist before the body is built.
+        execution.execution_id = new_readable_id(Execution, "execution_id", "exec")
         execution.request_body = _request_body(execution, prepared)
         execution.save()
         if workflow is not None:
@@ -154,7 +157,7 @@ def _request_body(execution: Execution, prepared: PreparedQuery) -> dict:
     if _uses_saved_workflow(execution):
         body["workflowId"] = execution.workflow.workflow_id
     else:
-        body["workflow"] = {"workflowId": execution.execution_id or "(assigned on save)", "sqlQuery": prepared.sql}
+        body["workflow"] = {"workflowId": execution.execution_id, "sqlQuery": prepared.sql}
         if prepared.input_parameters:
             body["workflow"]["inputParameters"] = prepared.input_parameters
     body.update(_window(execution).to_body())
@@ -186,8 +189,6 @@ def submit_execution(execution_pk: int, *, client_factory: ClientFactory = defau
     if claimed != 1:
         return "not-claimed"
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=execution_pk)
-    if execution.request_body.get("workflow", {}).get("workflowId") == "(assigned on save)":
-        execution.request_body["workflow"]["workflowId"] = execution.execution_id
     try:
         with client_factory(execution) as client:
             if _uses_saved_workflow(execution):
