@@ -9,6 +9,7 @@ from django.db import DEFAULT_DB_ALIAS
 BACKGROUND_TASKS = {
     "refresh-amazon-tokens": ("accounts.tasks.refresh_expiring_tokens", 10),
     "follow-executions": ("executions.tasks.follow_executions_loop", 1),
+    "dispatch-schedules": ("schedules.tasks.run_scheduler_cycle", 1),
 }
 
 
