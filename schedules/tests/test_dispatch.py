@@ -21,8 +21,9 @@ def no_submission(monkeypatch):
 @pytest.fixture
 def schedule(user, make_instance, make_workflow):
     def make(**fields):
+        instance = make_instance(user, instance_id=f"amc{Schedule.objects.count()}")
         defaults = dict(
-            owner=user, workflow=make_workflow(user), instance=make_instance(user, instance_id=f"amc{Schedule.objects.count()}"),
+            owner=user, workflow=make_workflow(user), instance=instance,
             name="Daily reach", kind=Schedule.Kind.DAILY, time_of_day=time(6, 0), timezone="UTC",
             window_rule={"kind": "previous_day"},
         )  # fmt: skip
@@ -103,7 +104,7 @@ def test_the_slot_fence_rejects_a_second_claim_whatever_the_path(schedule):
 
 
 def test_submitting_a_run_creates_one_execution_with_the_slot_window(schedule, no_submission):
-    s = schedule(
+    schedule(
         next_run_at=at("2026-03-10T06:00"), timezone="Europe/London", lag_days=2,
         window_rule={"kind": "last_n_days", "n_days": 7}, parameters={"since": "slot-7d"},
     )  # fmt: skip
