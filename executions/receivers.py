@@ -1,6 +1,7 @@
 """Follow-up work when an execution finishes, the same for manual, scheduled and test runs."""
 
 from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from .signals import execution_finished
@@ -19,3 +20,13 @@ def start_deliveries(sender, execution_pk, **kwargs):
     delivery = create_delivery(execution)
     if delivery is not None:
         transaction.on_commit(lambda: async_task("executions.tasks.deliver_to_snowflake", delivery.pk))
+
+
+@receiver(post_delete, sender="executions.ExecutionResult", dispatch_uid="executions-delete-result-files")
+def delete_result_files(sender, instance, **kwargs):
+    """Rows go, files go: the CSV and its Parquet sidecar are removed once the deletion commits."""
+    from .results import sidecar_name
+
+    storage, name = instance.file.storage, instance.file.name
+    if name:
+        transaction.on_commit(lambda: [storage.delete(n) for n in (name, sidecar_name(name)) if storage.exists(n)])
