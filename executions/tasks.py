@@ -1,10 +1,13 @@
 """django-q2 tasks of the executions app (thin: they call services)."""
 
+import logging
 import time
 
 from django.db import close_old_connections
 
 from . import following, services
+
+log = logging.getLogger(__name__)
 
 
 def submit_execution(execution_pk: int) -> str:
@@ -24,8 +27,11 @@ def follow_executions_loop(duration: float = 55.0, interval: float = 5.0) -> int
     cycles = 0
     deadline = time.monotonic() + duration
     while True:
-        close_old_connections()
-        following.follow_executions()
+        close_old_connections()  # drops a connection the server closed, so the next query reconnects
+        try:
+            following.follow_executions()
+        except Exception:  # a dropped database connection or AMC outage must not end the loop
+            log.exception("follow cycle failed; continuing")
         cycles += 1
         if time.monotonic() + interval >= deadline:
             return cycles

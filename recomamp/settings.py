@@ -171,6 +171,14 @@ if not DEBUG and not AMC_SANDBOX_ENABLED and not (AMAZON_CLIENT_ID and AMAZON_CL
     raise ConfigError("AMAZON_CLIENT_ID and AMAZON_CLIENT_SECRET are required in production; see README.md")
 AMC_REQUEST_TIMEOUT = env.float("AMC_REQUEST_TIMEOUT", default=30.0)
 AMC_MAX_ATTEMPTS = env.int("AMC_MAX_ATTEMPTS", default=4)
+# Sandbox behaviour (defaults live in recomamp/sandbox/conf.py); set here only when given in the environment,
+# so worker processes started by tests and benchmarks share one configuration.
+for _name in ("SANDBOX_PENDING_SECONDS", "SANDBOX_RUNNING_SECONDS", "SANDBOX_ROWS_PER_FILE"):
+    if env.str(_name, default=""):
+        vars()[_name] = env.float(_name)
+if env.str("SANDBOX_FAULTS", default=""):
+    SANDBOX_FAULTS = env.json("SANDBOX_FAULTS")
+EXECUTION_POLL_CONCURRENCY = env.int("EXECUTION_POLL_CONCURRENCY", default=8)
 SANDBOX_DATA_PATH = Path(env.str("SANDBOX_DATA_PATH", default=str(LOCAL_DIR / "sandbox" / "amc.duckdb")))
 
 # --- Background work (django-q2, ORM broker on the same database by default) --------------------------------

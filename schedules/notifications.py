@@ -72,7 +72,9 @@ def notify_paused(schedule_pk: int) -> bool:
 
 def unsent_notifications():
     """Finished runs whose e-mail is still owed (a send failed): retried by the recovery pass."""
-    return ScheduleRun.objects.filter(notified_at__isnull=True, finished_at__isnull=False).filter(
+    return ScheduleRun.objects.filter(notified_at__isnull=True, finished_at__isnull=False).exclude(
+        schedule__notification_emails=[]
+    ).filter(
         Q(status=ScheduleRun.Status.SUCCEEDED, schedule__notify_on_success=True)
         | Q(status=ScheduleRun.Status.FAILED, schedule__notify_on_failure=True)
     )

@@ -357,6 +357,10 @@ def recover_stuck_runs(*, now: datetime | None = None) -> int:
     for execution_pk in set(finished):
         execution_finished(execution_pk, now=now)
         repaired += 1
+    from .notifications import notify_run, unsent_notifications
+
+    for run_pk in unsent_notifications().filter(finished_at__lte=now - STUCK_AFTER).values_list("pk", flat=True)[:100]:
+        repaired += notify_run(run_pk)
     return repaired
 
 
