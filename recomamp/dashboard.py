@@ -1,0 +1,68 @@
+"""What the home page and the health endpoint report: plain queries, a fixed number per page."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import AmazonConnection
+from executions.models import Execution
+from instances.models import AMCInstance
+from recomamp.ownership import owned_by
+from schedules.models import Schedule
+
+AMC_ADHOC_PER_DAY = 30
+AMC_CONCURRENT = 10
+
+
+def home_context(user, now=None) -> dict:
+    now = now or timezone.now()
+    executions = owned_by(user, Execution).select_related("workflow", "instance")
+    schedules = owned_by(user, Schedule).select_related("workflow", "instance")
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    quota = (
+        owned_by(user, AMCInstance)
+        .filter(status=AMCInstance.Status.ACTIVE)
+        .annotate(
+            adhoc_today=Count(
+                "executions",
+                filter=Q(executions__submitted_at__gte=midnight, executions__amc_workflow_id="")
+                & ~Q(executions__amc_execution_id=""),
+            ),
+            running=Count("executions", filter=Q(executions__status__in=Execution.ACTIVE_STATUSES)),
+        )
+        .order_by("name")
+    )
+    return {
+        "connection": AmazonConnection.objects.filter(user=user).first(),
+        "running": executions.filter(status__in=Execution.ACTIVE_STATUSES)[:10],
+        "recent": executions.filter(status__in=Execution.FINAL_STATUSES).order_by("-finished_at")[:10],
+        "upcoming": schedules.filter(is_active=True, next_run_at__lte=now + timedelta(hours=24)).order_by(
+            "next_run_at"
+        )[:20],
+        "attention": schedules.filter(Q(paused_by_failures=True) | Q(is_active=True, consecutive_failures__gt=0))[:20],
+        "quota": quota,
+        "quota_limits": {"adhoc": AMC_ADHOC_PER_DAY, "concurrent": AMC_CONCURRENT},
+        "now": now,
+    }
+
+
+def health_report(now=None) -> dict:
+    """Operational signals for monitoring (docs/operations.md says what to alert on)."""
+    from django_q.models import OrmQ
+
+    now = now or timezone.now()
+    overdue = Schedule.objects.filter(is_active=True, next_run_at__lt=now - timedelta(minutes=5)).count()
+    past_timeout = Execution.objects.filter(
+        status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING],
+        submitted_at__lt=now - timedelta(hours=24, minutes=10),
+    ).count()
+    return {
+        "queue_depth": OrmQ.objects.count(),
+        "due_unclaimed_slots": overdue,
+        "executions_active": Execution.objects.filter(status__in=Execution.ACTIVE_STATUSES).count(),
+        "executions_past_timeout": past_timeout,
+        "connections_needing_reauth": AmazonConnection.objects.filter(
+            status=AmazonConnection.Status.NEEDS_REAUTH
+        ).count(),
+    }
