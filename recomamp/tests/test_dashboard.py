@@ -22,8 +22,10 @@ def test_home_shows_running_recent_upcoming_attention_and_quota(user_client, use
     Schedule.objects.create(
         owner=user, instance=instance, workflow=workflow, name="Soon", next_run_at=now + timedelta(hours=2)
     )
-    Schedule.objects.create(owner=user, instance=instance, workflow=workflow, name="Broken", is_active=False,
-                            paused_by_failures=True, paused_reason="Paused after 3 consecutive failed runs.")  # fmt: skip
+    Schedule.objects.create(
+        owner=user, instance=instance, workflow=workflow, name="Broken", is_active=False,
+        paused_by_failures=True, paused_reason="Paused after 3 consecutive failed runs.",
+    )  # fmt: skip
     body = user_client.get(reverse("home")).content.decode()
     assert "Amazon Ads is not connected" in body
     assert "Reach &lt;b&gt;report&lt;/b&gt;" in body and "<b>report</b>" not in body
