@@ -27,3 +27,26 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+_PAIR = re.compile(r"\b([a-z_]+)=(\S+)")
+
+
+class JSONLinesFormatter(logging.Formatter):
+    """One JSON object per line; `key=value` pairs in our messages (schedule=…, run=…, execution=…) become fields,
+    so log tools can filter by a schedule, run or execution id without parsing text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        message = record.getMessage()
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": message,
+            **dict(_PAIR.findall(message)),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
