@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.amazon import AmazonConnectionError
 from queries.models import Workflow
 from recomamp.amc.errors import AMCError
 from recomamp.ownership import get_object_for_user, owned_by
@@ -78,7 +79,7 @@ def execution_cancel(request, execution_id):
     else:
         try:
             execution = services.cancel_execution(execution)
-        except (AMCError, Exception) as exc:  # noqa: B014 - AMC and connection errors both become a message
+        except (AMCError, AmazonConnectionError) as exc:
             messages.error(request, f"Could not cancel: {exc}")
         else:
             messages.success(request, f"AMC reports the execution as {execution.get_status_display().lower()}.")
