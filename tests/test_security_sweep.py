@@ -1,0 +1,157 @@
+"""Walk every URL pattern: anonymous users go to login, a second user gets 404 for the first user's objects,
+every POST needs a CSRF token (htmx included), and user text is escaped everywhere."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from executions.models import Execution, ExecutionResult
+from schedules.models import Schedule
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"login", "health"}  # the only pages without login (the sandbox has its own token auth)
+SKIPPED_NAMESPACES = {"admin"}  # Django's admin has its own staff checks, covered by the admin tests
+XSS = '<script>alert("x")</script>'
+
+
+def named_patterns(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES or str(entry.pattern).startswith("sandbox/"):
+                continue
+            yield from named_patterns(entry, prefix + str(entry.pattern), entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield entry.name, prefix + str(entry.pattern), entry
+
+
+@pytest.fixture
+def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
+    """One object of every owned kind, belonging to `user`, with an XSS payload wherever text is free."""
+    settings.MEDIA_ROOT = tmp_path
+    instance = make_instance(user)
+    instance.brands = [XSS]
+    instance.save()
+    workflow = make_workflow(
+        user, name=XSS, sql=f"SELECT campaign, COUNT(*) AS n FROM dsp_impressions -- {XSS}\nGROUP BY campaign"
+    )
+    workflow.description, workflow.tags = XSS, [XSS]
+    workflow.save()
+    execution = Execution.objects.create(owner=user, instance=instance, workflow=workflow, status="succeeded",
+                                         error_message=XSS, parameters_sent={"p": XSS})  # fmt: skip
+    from django.core.files.base import ContentFile
+
+    result = ExecutionResult(execution=execution, columns=[{"name": "campaign", "type": "string"}], row_count=1)
+    quoted = XSS.replace('"', '""')
+    result.file.save("r.csv", ContentFile(f'campaign\n"{quoted}"\n'.encode()))
+    schedule = Schedule.objects.create(owner=user, workflow=workflow, instance=instance, name=XSS, description=XSS)
+    schedule.runs.create(scheduled_for=datetime(2026, 1, 1, tzinfo=UTC), error=XSS)
+    return {
+        "pk": instance.pk,
+        "workflow_id": workflow.workflow_id,
+        "execution_id": execution.execution_id,
+        "schedule_id": schedule.schedule_id,
+        "fmt": "csv",
+    }
+
+
+def kwargs_for(pattern: URLPattern, objects: dict) -> dict | None:
+    names = list(pattern.pattern.regex.groupindex)
+    if not names:
+        return {}
+    if any(name not in objects for name in names):
+        return None
+    return {name: objects[name] for name in names}
+
+
+def owned_urls(objects):
+    from django.urls import reverse
+
+    urls, unknown = [], []
+    for name, route, pattern in named_patterns():
+        kwargs = kwargs_for(pattern, objects)
+        if kwargs is None:
+            unknown.append(route)
+            continue
+        urls.append((name, reverse(name, kwargs=kwargs) if kwargs else reverse(name), bool(kwargs)))
+    return urls, unknown
+
+
+def test_every_url_parameter_is_known_to_this_sweep(victim_objects):
+    _, unknown = owned_urls({**victim_objects, "schema_id": "x", "slug": "x", "index": 0})
+    assert unknown == [], "add these URL parameters to the sweep's fixtures"
+
+
+def test_anonymous_users_are_redirected_to_login(client, victim_objects):
+    urls, _ = owned_urls(victim_objects)
+    for name, url, _ in urls:
+        if name in PUBLIC:
+            continue
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code in (302, 405), (name, url, response.status_code)
+            if response.status_code == 302:
+                assert response["Location"].startswith("/accounts/login/"), (name, url)
+
+
+def test_a_second_user_gets_404_for_every_object_of_the_first(client, other_user, victim_objects):
+    client.force_login(other_user)
+    urls, _ = owned_urls(victim_objects)
+    for name, url, has_object in urls:
+        if not has_object:
+            continue
+        for method in (client.get, client.post):
+            status = method(url).status_code
+            assert status in (404, 405), (name, url, status)
+
+
+def test_every_post_needs_a_csrf_token_htmx_included(user, victim_objects):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(user)
+    urls, _ = owned_urls(victim_objects)
+    for name, url, _ in urls:
+        if name in PUBLIC:
+            continue
+        for extra in ({}, {"HTTP_HX_REQUEST": "true"}):
+            status = csrf_client.post(url, {}, **extra).status_code
+            assert status in (403, 405), (name, url, status)
+
+
+def test_user_text_is_escaped_on_every_page(user_client, victim_objects):
+    urls, _ = owned_urls(victim_objects)
+    for name, url, _ in urls:
+        response = user_client.get(url)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        body = response.content.decode()
+        assert XSS not in body, (name, url)
+
+
+def test_pages_carry_a_content_security_policy_of_our_own_assets(user_client):
+    from django.urls import reverse
+
+    policy = user_client.get(reverse("home"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "http" not in policy.split("form-action")[0]
+
+
+def test_snowflake_secrets_never_appear_in_admin(client, staff_user, user):
+    from django.urls import reverse
+
+    from executions.models import SnowflakeConfig
+
+    config = SnowflakeConfig(owner=user, account="acme-x", user="loader", warehouse="WH", database="DB")
+    config.password = "Sn0wfl@keSecret!"
+    config.private_key = "-----BEGIN PRIVATE KEY-----TOPSECRETKEY"
+    config.save()
+    client.force_login(staff_user)
+    for url in (
+        reverse("admin:executions_snowflakeconfig_changelist"),
+        reverse("admin:executions_snowflakeconfig_change", args=[config.pk]),
+    ):
+        body = client.get(url).content.decode()
+        assert "Sn0wfl@keSecret!" not in body and "TOPSECRETKEY" not in body
+        assert config.password_encrypted not in body
