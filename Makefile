@@ -19,6 +19,8 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
+# The sandbox is served by this same server, so the AMC client's base URL follows the chosen port.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve --port $(PORT)

@@ -31,7 +31,14 @@ FIRST_POLL_AFTER = timedelta(seconds=5)
 
 
 class ExecutionInputError(ValueError):
-    """The request cannot become an execution (bad parameter, window or instance); nothing was saved."""
+    """The request cannot become an execution (bad parameter, window or instance); nothing was saved.
+
+    `parameter` names the query parameter at fault, so a form can show the message beside its field.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ def start_execution(
     try:
         prepared = prepare_query(source_sql, definitions, parameters or {})
     except ValueError as exc:  # ParameterError is a ValueError with an analyst-facing message
-        raise ExecutionInputError(str(exc)) from None
+        raise ExecutionInputError(str(exc), parameter=getattr(exc, "name", None)) from None
     if timeout_seconds is not None and not 900 <= timeout_seconds <= 86400:
         raise ExecutionInputError("The timeout must be between 900 seconds (15 minutes) and 86400 (24 hours).")
 

@@ -48,7 +48,8 @@ def execution_run(request):
                 delivery=form.delivery(),
             )
         except services.ExecutionInputError as exc:
-            form.add_error(None, str(exc))
+            field = f"param_{exc.parameter}"
+            form.add_error(field if field in form.fields else None, str(exc))
         else:
             messages.success(request, f"Execution {execution.execution_id} queued.")
             return redirect("execution_detail", execution_id=execution.execution_id)

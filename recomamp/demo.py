@@ -13,7 +13,11 @@ from accounts.models import AmazonConnection, User
 
 DEMO_EMAIL = "demo@recomamp.local"
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - a published demo login for local use only
-DEMO_WORKFLOW_TEMPLATES = ["dsp-campaign-delivery", "dsp-frequency-distribution", "time-to-conversion"]
+DEMO_WORKFLOW_TEMPLATES = [
+    "dsp-campaign-delivery",
+    "sponsored-ads-campaign-performance",
+    "new-to-brand-customers-by-ad-product",
+]
 
 
 def ensure_demo_user() -> tuple[User, bool]:
@@ -92,11 +96,32 @@ def ensure_demo_queries(user: User) -> str:
             continue
         Workflow.objects.create(
             owner=user, template=template, name=template.name, description=template.description,
-            sql=template.sql_template, parameters=template.parameters, tags=template.tags,
+            sql=template.sql_template, parameters=_with_sandbox_defaults(template.parameters), tags=template.tags,
             status=Workflow.Status.ACTIVE,
         )  # fmt: skip
         created += 1
     return f"demo queries: {created} created"
+
+
+def _with_sandbox_defaults(parameters: list[dict]) -> list[dict]:
+    """Campaign id parameters default to campaigns that exist in the sandbox data, so demo queries run as is."""
+    campaign_ids = sandbox_campaign_ids()
+    return [
+        {**p, "default": campaign_ids} if p["name"].endswith("campaign_ids") and not p.get("default") else p
+        for p in parameters
+    ]
+
+
+def sandbox_campaign_ids(limit: int = 3) -> list[str]:
+    import duckdb
+
+    if not settings.SANDBOX_DATA_PATH.exists():
+        return []
+    with duckdb.connect(str(settings.SANDBOX_DATA_PATH), read_only=True) as db:
+        rows = db.execute(
+            "SELECT campaign_id_string FROM dsp_impressions GROUP BY 1 ORDER BY count(*) DESC LIMIT ?", [limit]
+        ).fetchall()
+    return [row[0] for row in rows]
 
 
 def ensure_demo_schedule(user: User) -> str:
