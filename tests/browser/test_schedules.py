@@ -13,7 +13,10 @@ from tests.browser.test_connect_and_run import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-SQL = "SELECT campaign, COUNT(*) AS impressions, COUNT(DISTINCT user_id) AS reach\nFROM dsp_impressions\nGROUP BY campaign"
+SQL = (
+    "SELECT campaign, COUNT(*) AS impressions, COUNT(DISTINCT user_id) AS reach\n"
+    "FROM dsp_impressions\nGROUP BY campaign"
+)
 
 
 def _option_label(page, select_label: str, starts_with: str) -> str:
