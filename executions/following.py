@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections
-from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
 from django.utils import timezone
 
 from recomamp.amc import errors as amc_errors
@@ -224,11 +224,9 @@ def requeue_stalled_fetches(now) -> int:
 
 def resubmit_due_pending(now, client_factory) -> int:
     """Pending executions whose submission task was lost or that waited out a 429."""
-    due = Execution.objects.filter(status=Execution.Status.PENDING).filter(
-        next_poll_at__lte=now
-    ) | Execution.objects.filter(
-        status=Execution.Status.PENDING, next_poll_at__isnull=True, created_at__lte=now - timedelta(seconds=30)
-    )
+    waited_out = Q(next_poll_at__lte=now)
+    task_lost = Q(next_poll_at__isnull=True, created_at__lte=now - timedelta(seconds=30))
+    due = Execution.objects.filter(waited_out | task_lost, status=Execution.Status.PENDING).order_by("created_at")
     count = 0
     for pk in due.values_list("pk", flat=True)[:100]:
         if services.submit_execution(pk, client_factory=client_factory) != "not-claimed":
