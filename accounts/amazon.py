@@ -5,13 +5,16 @@ longer decrypt) needs the user to reconnect, so we mark the connection and stop 
 errors and timeouts are transient, so we retry with backoff and keep the connection usable.
 """
 
+import functools
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -263,8 +266,15 @@ class ConnectionTokenProvider:
         return f"ConnectionTokenProvider(user={self.user.pk})"
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: creating it is the most expensive part of opening a client."""
+    return httpx.create_ssl_context()
+
+
 def amc_client_for(user: User, region: str = "NA", **kwargs) -> AMCClient:
     """An AMC client speaking for `user` in `region` (base URLs come from settings)."""
+    kwargs.setdefault("verify", shared_ssl_context())
     return AMCClient(
         base_url_for_region(region, settings.AMC_API_BASE_URLS),
         settings.AMAZON_CLIENT_ID,

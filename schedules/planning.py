@@ -3,8 +3,9 @@
 Pure functions over a Schedule row, shared by the dispatcher, the preview and the forms.
 """
 
+from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import presets, windows
 from .models import Schedule
@@ -70,14 +71,23 @@ def upcoming_plans(schedule: Schedule, after: datetime, count: int = 10) -> list
     return [plan_slot(schedule, slot) for slot in presets.upcoming_slots(spec_for(schedule), after, count)]
 
 
-def slots_due(schedule: Schedule, now: datetime, limit: int = 1000) -> list[datetime]:
-    """Every slot from `next_run_at` up to `now`, oldest first (normally just one)."""
-    slots, slot = [], schedule.next_run_at
+def slots_due(schedule: Schedule, now: datetime, limit: int = 1000) -> tuple[list[datetime], datetime | None]:
+    """Slots from `next_run_at` up to `now`, oldest first (normally just one), and the first slot after now.
+
+    After a long outage only the most recent `limit` slots of the last week are listed (older ones would only
+    be recorded as skipped); the walk jumps over the rest.
+    """
+    recent: deque[datetime] = deque(maxlen=limit)
+    horizon = now - timedelta(days=7)
     spec = spec_for(schedule)
-    while slot is not None and slot <= now and len(slots) < limit:
-        slots.append(slot)
+    slot = schedule.next_run_at
+    while slot is not None and slot <= now:
+        if slot < horizon:
+            slot = presets.next_slot(spec, horizon)
+            continue
+        recent.append(slot)
         slot = presets.next_slot(spec, slot)
-    return slots
+    return list(recent), slot
 
 
 def describe(schedule: Schedule) -> str:

@@ -74,10 +74,9 @@ def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchRepor
         )
         runs: list[ScheduleRun] = []
         for schedule in due:
-            slots = planning.slots_due(schedule, now)
+            slots, following = planning.slots_due(schedule, now)
+            schedule.next_run_at = following
             if not slots:  # next_run_at was past the end: nothing left to do
-                schedule.next_run_at = None
-                schedule.save(update_fields=["next_run_at", "updated_at"])
                 continue
             *missed, latest = slots
             for slot in missed:
@@ -91,10 +90,11 @@ def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchRepor
                     )
                 )
             runs.append(ScheduleRun(schedule=schedule, scheduled_for=latest, status=ScheduleRun.Status.CLAIMED))
-            schedule.next_run_at = planning.next_run_after(schedule, max(latest, now))
             schedule.last_run_at = latest
-            schedule.save(update_fields=["next_run_at", "last_run_at", "updated_at"])
             report.skipped += len(missed)
+        for schedule in due:
+            schedule.updated_at = now
+        Schedule.objects.bulk_update(due, ["next_run_at", "last_run_at", "updated_at"])
         # The unique constraint makes a duplicate slot impossible; ignore_conflicts keeps the batch going.
         created = ScheduleRun.objects.bulk_create(runs, ignore_conflicts=True)
         report.schedules = len(due)

@@ -257,3 +257,13 @@ def test_four_processes_claim_1000_due_schedules_exactly_once(user, make_instanc
     assert ScheduleRun.objects.values("schedule").distinct().count() == 1000
     assert not ScheduleRun.objects.exclude(status=ScheduleRun.Status.CLAIMED).exists()  # nothing skipped
     assert Schedule.objects.filter(next_run_at=at("2026-01-11T06:00")).count() == 1000
+
+
+def test_a_long_outage_never_floods_amc(schedule):
+    s = schedule(next_run_at=at("2025-12-01T06:00"))
+    report = services.dispatch_due(now=at("2026-01-10T07:00"), submit=False)
+    assert len(report.claimed) == 1  # one run, however long the outage
+    assert s.runs.get(status=ScheduleRun.Status.CLAIMED).scheduled_for == at("2026-01-10T06:00")
+    assert report.skipped == 7  # the last week's missed slots are listed as skipped; older ones are not walked
+    s.refresh_from_db()
+    assert s.next_run_at == at("2026-01-11T06:00")

@@ -1,0 +1,194 @@
+"""Shared plumbing for the benchmarks: a throw-away database, a web server subprocess, timing and tables.
+
+Every benchmark gets its own database on the same PostgreSQL server the project uses (the embedded one, or the
+server of DATABASE_URL), migrated from scratch and dropped afterwards, so benchmarks never touch real data and
+two benchmarks never see each other's rows. The environment is set before `django.setup()`, and a web server
+started with `web_server()` inherits it, so the benchmark process and the server share one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+# --- Database -----------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(label: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Set `env`, point Django at a new database `bench_<label>_<pid>`, migrate it, and drop it on the way out.
+
+    Call this before importing any model: it runs `django.setup()`.
+    """
+    import django
+    from django.core.management import call_command
+
+    name = f"bench_{label}_{os.getpid()}"
+    os.environ.update(env or {})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recomamp.settings")
+    original_url = os.environ.get("DATABASE_URL", "")
+    if original_url:
+        parts = urlsplit(original_url)
+        maintenance_db = parts.path.lstrip("/")
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    else:
+        maintenance_db = "postgres"
+        os.environ["EMBEDDED_DB_NAME"] = name  # settings create it on the embedded server
+    django.setup()
+    logging.disable(logging.INFO)  # the services log every claim and submission; keep the tables readable
+    if original_url:
+        _maintenance(maintenance_db, f'CREATE DATABASE "{name}"')
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("createcachetable", verbosity=0)
+        yield name
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _maintenance(maintenance_db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _maintenance(database: str, statement: str) -> None:
+    """Run CREATE/DROP DATABASE from a connection to another database on the same server."""
+    import psycopg
+    from django.db import connection
+
+    keep = ("host", "port", "user", "password", "sslmode")
+    params = {key: value for key, value in connection.get_connection_params().items() if key in keep}
+    with psycopg.connect(**params, dbname=database, autocommit=True) as admin:
+        admin.execute(statement)
+
+
+def server_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+# --- Web server ---------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class WebServer:
+    url: str
+    process: subprocess.Popen
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def web_server(port: int, env: dict[str, str] | None = None, ready_within: float = 90.0) -> Iterator[WebServer]:
+    """`manage.py runserver --noreload` on 127.0.0.1:`port` with this process's environment plus `env`.
+
+    Connections are not kept between requests (CONN_MAX_AGE=0): runserver starts a thread per request, and
+    persistent connections of finished threads would pile up against max_connections.
+    """
+    base_url = f"http://127.0.0.1:{port}"
+    server_env = {**os.environ, "CONN_MAX_AGE": "0", **(env or {})}
+    log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        _wait_until_up(base_url, process, ready_within, log.name)
+        yield WebServer(base_url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        os.unlink(log.name)
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen, within: float, log_path: str) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the web server exited early:\n{Path(log_path).read_text()[-3000:]}")
+        try:
+            httpx.get(f"{base_url}/health/", timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the web server did not answer within {within:.0f}s:\n{Path(log_path).read_text()[-3000:]}")
+
+
+# --- Timing and reporting -----------------------------------------------------------------------------------------
+
+
+def median_ms(function: Callable[[], object], runs: int, warmup: int = 1) -> tuple[float, object]:
+    """Median wall time of `runs` calls in milliseconds (after `warmup` untimed calls), and the last value."""
+    value = None
+    for _ in range(warmup):
+        value = function()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        value = function()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), value
+
+
+@contextmanager
+def stopwatch() -> Iterator[Callable[[], float]]:
+    """`with stopwatch() as elapsed: ...`; `elapsed()` gives seconds so far, and the total after the block."""
+    start = time.perf_counter()
+    end: list[float] = []
+    yield lambda: (end[0] if end else time.perf_counter()) - start
+    end.append(time.perf_counter())
+
+
+class Table:
+    """A Markdown table printed as it grows, so a long benchmark shows (and keeps) every row it finished."""
+
+    def __init__(self, *headers: str) -> None:
+        self.width = len(headers)
+        print("\n| " + " | ".join(headers) + " |\n|" + "|".join("---" for _ in headers) + "|", flush=True)
+
+    def row(self, *cells: object) -> None:
+        assert len(cells) == self.width, f"{len(cells)} cells for {self.width} columns"
+        print("| " + " | ".join(str(cell) for cell in cells) + " |", flush=True)
+
+
+def machine() -> str:
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {memory_gib:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def heading(title: str) -> None:
+    print(f"\n## {title}", flush=True)
