@@ -169,13 +169,13 @@ def test_submission_with_no_trace_on_amc_is_resubmitted(connected_user, demo_ins
     [
         {"throttle_rate": 0.5, "retry_after_seconds": 2, "seed": 3},
         {"server_error_rate": 0.4, "server_error_status": 503, "seed": 5},
-        {"timeout_rate": 0.3, "timeout_seconds": 0.5, "seed": 7},
+        {"timeout_rate": 0.3, "timeout_seconds": 3, "seed": 7},
     ],
 )
 def test_faults_still_end_in_a_correct_terminal_state(connected_user, demo_instance, settings, faults):
     settings.SANDBOX_FAULTS = faults
-    # Short enough that injected timeouts (0.5 s) trip the client, generous otherwise so a busy machine does not.
-    settings.AMC_REQUEST_TIMEOUT = 0.3 if "timeout_rate" in faults else 5
+    # Short enough that injected timeouts (3 s) trip the client, long enough that a busy machine does not.
+    settings.AMC_REQUEST_TIMEOUT = 1.5 if "timeout_rate" in faults else 5
     executions = [
         services.start_execution(owner=connected_user, instance=demo_instance, sql=SQL, window=WINDOW, submit=False)
         for _ in range(3)
