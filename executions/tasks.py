@@ -43,3 +43,10 @@ def deliver_to_snowflake(delivery_pk: int):
 
     report = deliver(delivery_pk)
     return None if report is None else report.rows_loaded
+
+
+def retry_snowflake_delivery(delivery_pk: int):
+    from .delivery import retry_delivery
+
+    report = retry_delivery(delivery_pk)
+    return None if report is None else report.rows_loaded

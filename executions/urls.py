@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import snowflake_views, views
 
 urlpatterns = [
     path("", views.execution_list, name="execution_list"),
     path("run/", views.execution_run, name="execution_run"),
     path("compare/", views.execution_compare, name="execution_compare"),
+    path("snowflake/", snowflake_views.snowflake_settings, name="snowflake_settings"),
+    path("snowflake/test/", snowflake_views.snowflake_test, name="snowflake_test"),
+    path("snowflake/deliveries/<int:delivery_id>/retry/", snowflake_views.snowflake_retry, name="snowflake_retry"),
     path("<str:execution_id>/", views.execution_detail, name="execution_detail"),
     path("<str:execution_id>/status/", views.execution_status, name="execution_status"),
     path("<str:execution_id>/cancel/", views.execution_cancel, name="execution_cancel"),

@@ -59,7 +59,20 @@ def execution_run(request):
 def execution_detail(request, execution_id):
     execution = _execution(request, execution_id)
     result = getattr(execution, "result", None)
-    return render(request, "executions/execution_detail.html", {"execution": execution, "result": result})
+    previous = None
+    if result and execution.workflow_id:
+        previous = (
+            owned_by(request.user, Execution)
+            .filter(
+                workflow_id=execution.workflow_id,
+                status=Execution.Status.SUCCEEDED,
+                created_at__lt=execution.created_at,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+    context = {"execution": execution, "result": result, "previous": previous}
+    return render(request, "executions/execution_detail.html", context)
 
 
 def execution_status(request, execution_id):

@@ -47,6 +47,7 @@ def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
     result = ExecutionResult(execution=execution, columns=[{"name": "campaign", "type": "string"}], row_count=1)
     quoted = XSS.replace('"', '""')
     result.file.save("r.csv", ContentFile(f'campaign\n"{quoted}"\n'.encode()))
+    delivery = execution.snowflake_deliveries.create(table_name="t", status="failed", error=XSS)
     schedule = Schedule.objects.create(owner=user, workflow=workflow, instance=instance, name=XSS, description=XSS)
     schedule.runs.create(scheduled_for=datetime(2026, 1, 1, tzinfo=UTC), error=XSS)
     return {
@@ -55,6 +56,7 @@ def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
         "execution_id": execution.execution_id,
         "schedule_id": schedule.schedule_id,
         "fmt": "csv",
+        "delivery_id": delivery.pk,
     }
 
 
