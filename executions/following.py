@@ -22,11 +22,23 @@ from .signals import execution_finished as execution_finished_signal
 
 log = logging.getLogger(__name__)
 
-POLL_LEASE = timedelta(minutes=2)
-FETCH_LEASE = timedelta(minutes=15)
 TIMEOUT_GRACE = timedelta(minutes=10)
-SUBMIT_RECOVERY_AFTER = timedelta(seconds=150)  # longer than one submission can take (timeout x attempts)
 ADOPTION_LOOKBACK = timedelta(minutes=10)
+
+
+def poll_lease() -> timedelta:
+    return timedelta(seconds=settings.EXECUTION_POLL_LEASE_SECONDS)
+
+
+def fetch_lease() -> timedelta:
+    return timedelta(seconds=settings.EXECUTION_FETCH_LEASE_SECONDS)
+
+
+def submit_recovery_after() -> timedelta:
+    """Longer than one submission can take (request timeout x attempts), so recovery never races a live one."""
+    return timedelta(seconds=settings.EXECUTION_SUBMIT_RECOVERY_SECONDS)
+
+
 _COMPILE_POSITION = re.compile(r"[Ff]rom line (\d+), column (\d+) to line (\d+), column (\d+)")
 
 
@@ -86,7 +98,7 @@ def _poll_in_thread(pk, lease_from, now, client_factory) -> int:
 
 
 def _poll_one(pk: int, lease_from, now, client_factory) -> int:
-    claimed = Execution.objects.filter(pk=pk, next_poll_at=lease_from).update(next_poll_at=now + POLL_LEASE)
+    claimed = Execution.objects.filter(pk=pk, next_poll_at=lease_from).update(next_poll_at=now + poll_lease())
     if not claimed:
         return 0
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=pk)
@@ -184,7 +196,7 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
     client_factory = client_factory or services.default_client
     now = timezone.now()
     claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now).update(
-        next_poll_at=now + FETCH_LEASE
+        next_poll_at=now + fetch_lease()
     )
     if not claimed:
         return "not-claimed"
@@ -237,7 +249,7 @@ def resubmit_due_pending(now, client_factory) -> int:
 def recover_stuck_submissions(now, client_factory) -> int:
     """Executions left SUBMITTING (a worker died, or AMC failed to answer): ask AMC before submitting again."""
     stuck = Execution.objects.filter(
-        status=Execution.Status.SUBMITTING, submit_attempted_at__lte=now - SUBMIT_RECOVERY_AFTER
+        status=Execution.Status.SUBMITTING, submit_attempted_at__lte=now - submit_recovery_after()
     ).select_related("owner", "instance__account", "workflow")[:100]
     recovered = 0
     for execution in stuck:
@@ -256,25 +268,42 @@ def recover_stuck_submissions(now, client_factory) -> int:
 
 
 def adopt_existing_submission(execution: Execution, client_factory) -> bool:
-    """Find the AMC execution a lost submission created and record it, instead of submitting again."""
-    workflow_id = execution.request_body.get("workflowId") or execution.request_body.get("workflow", {}).get(
-        "workflowId"
-    )
+    """Find the AMC execution a lost submission created and record it, instead of submitting again.
+
+    Every run of a saved workflow shares its workflow id, so a candidate must also carry our time window and
+    parameter values, and must not already belong to another of our executions.
+    """
+    body = execution.request_body
+    workflow_id = body.get("workflowId") or body.get("workflow", {}).get("workflowId")
     since = execution.submit_attempted_at - ADOPTION_LOOKBACK
     with client_factory(execution) as client:
         candidates = client.list_executions(execution.instance, workflow_id=workflow_id, min_creation_time=since)
     taken = set(
-        Execution.objects.filter(
-            instance=execution.instance, amc_execution_id__in=[c.execution_id for c in candidates]
-        ).values_list("amc_execution_id", flat=True)
+        Execution.objects.filter(instance=execution.instance, amc_execution_id__in=[c.execution_id for c in candidates])
+        .exclude(pk=execution.pk)
+        .values_list("amc_execution_id", flat=True)
     )
-    for candidate in sorted(candidates, key=lambda c: c.create_time or since):
-        if candidate.execution_id in taken:
-            continue
+    matching = [c for c in candidates if c.execution_id not in taken and _same_request(execution, c)]
+    for candidate in sorted(matching, key=lambda c: c.create_time or since):
         if services.record_submission(execution, candidate.execution_id, candidate.status):
             log.info("recovery adopted execution=%s amc_execution=%s", execution.execution_id, candidate.execution_id)
             return True
     return False
+
+
+def _same_request(execution: Execution, candidate) -> bool:
+    """Whether an AMC execution is the one our request would have created (window and parameter values)."""
+    raw = candidate.raw
+    if raw.get("timeWindowType", "EXPLICIT") != execution.time_window_type:
+        return False
+    if execution.time_window_type == "EXPLICIT" and (
+        candidate.time_window_start is None
+        or candidate.time_window_end is None
+        or abs((candidate.time_window_start - execution.time_window_start).total_seconds()) > 1
+        or abs((candidate.time_window_end - execution.time_window_end).total_seconds()) > 1
+    ):
+        return False
+    return (raw.get("parameterValues") or {}) == (execution.request_body.get("parameterValues") or {})
 
 
 def fail_timed_out(now, client_factory) -> int:

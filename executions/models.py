@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 
 from recomamp.crypto import EncryptedSecret
 from recomamp.ids import new_readable_id
@@ -77,6 +78,12 @@ class Execution(models.Model):
             models.Index(fields=["status", "next_poll_at"], name="execution_poll_queue"),
             models.Index(fields=["workflow", "-created_at"], name="execution_workflow_created"),
             models.Index(fields=["instance", "-created_at"], name="execution_instance_created"),
+        ]
+        constraints = [
+            # One of our executions per AMC execution: recovery can never adopt a run another one already owns.
+            models.UniqueConstraint(
+                fields=["instance", "amc_execution_id"], condition=~Q(amc_execution_id=""), name="uniq_amc_execution"
+            )
         ]
 
     def __str__(self):

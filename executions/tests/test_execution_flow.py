@@ -141,7 +141,7 @@ def test_lost_submission_is_adopted_not_submitted_twice(connected_user, demo_ins
             demo_instance, body["sqlQuery"], workflow_id=execution.execution_id, window=WINDOW.to_amc(),
             extra={"requireSyntheticData": True},
         )  # fmt: skip
-    later = datetime.now(UTC) + following.SUBMIT_RECOVERY_AFTER
+    later = datetime.now(UTC) + following.submit_recovery_after()
     assert following.recover_stuck_submissions(later, no_sleep_client()) == 1
     execution.refresh_from_db()
     assert execution.amc_execution_id == lost.execution_id
@@ -156,7 +156,7 @@ def test_submission_with_no_trace_on_amc_is_resubmitted(connected_user, demo_ins
     Execution.objects.filter(pk=execution.pk).update(
         status=Execution.Status.SUBMITTING, submit_attempted_at=datetime.now(UTC)
     )
-    later = datetime.now(UTC) + following.SUBMIT_RECOVERY_AFTER
+    later = datetime.now(UTC) + following.submit_recovery_after()
     following.recover_stuck_submissions(later, no_sleep_client())
     execution.refresh_from_db()
     assert execution.status == Execution.Status.PENDING
@@ -186,7 +186,7 @@ def test_faults_still_end_in_a_correct_terminal_state(connected_user, demo_insta
             execution.refresh_from_db()
             if not execution.is_active:
                 break
-            later = datetime.now(UTC) + following.SUBMIT_RECOVERY_AFTER
+            later = datetime.now(UTC) + following.submit_recovery_after()
             Execution.objects.filter(pk=execution.pk).update(next_poll_at=datetime.now(UTC))
             if execution.status == Execution.Status.SUBMITTING:
                 following.recover_stuck_submissions(later, no_sleep_client(sleeps))
@@ -224,3 +224,26 @@ def test_run_query_command_fails_with_the_reason(connected_user, demo_instance, 
         )  # fmt: skip
     with pytest.raises(CommandError, match="no AMC instance"):
         call_command("run_query", "--user", connected_user.email, "--instance", "nope", "--sql-file", str(sql_file))
+
+
+def test_recovery_never_adopts_another_runs_amc_execution(connected_user, demo_instance):
+    """Runs of one saved workflow share its AMC workflow id; only the run with our window may be adopted."""
+    workflow = Workflow.objects.create(owner=connected_user, name="Reach", sql=SQL)
+    august = services.WindowSpec("EXPLICIT", datetime(2025, 8, 1, tzinfo=UTC), datetime(2025, 9, 1, tzinfo=UTC), "UTC")
+    other = drive(
+        services.start_execution(owner=connected_user, instance=demo_instance, workflow=workflow, window=august)
+    )
+    assert other.status == Execution.Status.SUCCEEDED
+    lost = services.start_execution(
+        owner=connected_user, instance=demo_instance, workflow=workflow, window=WINDOW, submit=False
+    )
+    Execution.objects.filter(pk=lost.pk).update(
+        status=Execution.Status.SUBMITTING, submit_attempted_at=datetime.now(UTC)
+    )
+    later = datetime.now(UTC) + following.submit_recovery_after()
+    following.recover_stuck_submissions(later, no_sleep_client())
+    lost.refresh_from_db()
+    assert lost.status == Execution.Status.PENDING and lost.amc_execution_id == ""  # not August's run
+    done = drive(lost)
+    assert done.status == Execution.Status.SUCCEEDED and done.amc_execution_id != other.amc_execution_id
+    assert done.time_window_start == WINDOW.start

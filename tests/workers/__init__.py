@@ -1,0 +1,1 @@
+"""Tests that run the real web server, django-q2 clusters, dispatcher and follower as separate processes."""
