@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .catalog import invalidate_catalog
 from .catalog_files import CatalogFileError, ColumnSpec, TableSpec, TemplateSpec, load_yaml, read_dataset, read_library
 from .models import DataSource, QueryTemplate, SchemaField
 
@@ -123,6 +124,8 @@ def import_schemas(directory: Path = DEFAULT_DATASET_DIR, *, prune: bool = False
             DataSource.objects.filter(pk__in=[source.pk for source in sources.values()]).delete()
             report.items.removed += len(sources)
             report.stale = []
+        # The editor caches the catalog; drop it once the new rows are committed.
+        transaction.on_commit(invalidate_catalog)
     return report
 
 
