@@ -41,3 +41,59 @@ def test_connect_amazon_and_sync_instances(page, user, amc_sandbox):
     expect(page.get_by_role("link", name="RecomAMP Demo Instance (sandbox)")).to_be_visible()
     screenshot(page, "05-instances")
     assert page.console_errors == []
+
+
+SQL = (
+    "SELECT campaign, COUNT(*) AS impressions, COUNT(DISTINCT user_id) AS reach\n"
+    "FROM dsp_impressions\nGROUP BY campaign"
+)
+
+
+def test_run_watch_live_then_sort_page_chart_and_download(page, connected_user, workers, tmp_path):
+    from executions.models import Execution
+    from queries.models import Workflow
+
+    workflow = Workflow.objects.create(owner=connected_user, name="Reach by campaign", sql=SQL, status="active")
+    sign_in(page, connected_user.email)
+    page.goto(f"/executions/run/?workflow={workflow.workflow_id}")
+    page.get_by_label("Start date").fill("2025-11-01")
+    page.get_by_label("End date").fill("2025-11-30")
+    page.get_by_label("Timezone").fill("UTC")
+    screenshot(page, "10-run-dialog")
+    page.get_by_role("button", name="Run on AMC").click()
+    status = page.get_by_test_id("execution-status")
+    expect(status).to_be_visible()
+    seen = {status.inner_text()}
+    # The status partial polls every 3 s; the page reloads itself once when the run is done.
+    for _ in range(40):
+        if page.get_by_role("link", name="Download CSV").count():
+            break
+        page.wait_for_timeout(1000)
+        if status.count():
+            seen.add(status.inner_text())
+    expect(page.get_by_test_id("execution-status")).to_have_text("Succeeded", timeout=30_000)
+    assert len(seen) > 1 or "Succeeded" not in seen, seen  # it changed live, without a manual reload
+    screenshot(page, "11-execution-succeeded")
+    execution = Execution.objects.get()
+    assert execution.result.row_count == 6
+
+    page.get_by_role("link", name="Table", exact=True).click()
+    table = page.get_by_test_id("result-table")
+    expect(table.locator("tbody tr")).to_have_count(6)
+    page.get_by_role("link", name="impressions").click()
+    page.get_by_role("link", name="impressions").click()  # second click: descending
+    expect(page).to_have_url(re.compile("sort=impressions&dir=desc"))
+    values = [int(v) for v in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    assert values == sorted(values, reverse=True)
+    screenshot(page, "12-results-table")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    path = tmp_path / "result.csv"
+    download.value.save_as(path)
+    assert path.read_text().splitlines()[0] == "campaign,impressions,reach"
+    page.get_by_role("link", name="Chart", exact=True).click()
+    expect(page.get_by_test_id("chart").locator("svg")).to_be_visible()
+    page.get_by_label("Kind").select_option("bar")
+    expect(page).to_have_url(re.compile("kind=bar"))
+    screenshot(page, "13-results-chart")
+    assert page.console_errors == []
