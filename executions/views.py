@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.amazon import AmazonConnectionError
+from queries.forms import normalize_newlines
 from queries.models import Workflow
 from recomamp.amc.errors import AMCError
 from recomamp.ownership import get_object_for_user, owned_by
@@ -28,7 +29,7 @@ def execution_run(request):
     """The run dialog, for a saved workflow (?workflow=wf_…) or SQL posted from the editor."""
     workflow_id = request.GET.get("workflow") or request.POST.get("workflow")
     workflow = get_object_for_user(request.user, Workflow, workflow_id=workflow_id) if workflow_id else None
-    sql = workflow.sql if workflow else request.POST.get("sql", "")
+    sql = workflow.sql if workflow else normalize_newlines(request.POST.get("sql", ""))
     definitions = run_parameter_definitions(sql, definitions_from_json(workflow.parameters if workflow else None))
     submitted = request.method == "POST" and "instance" in request.POST
     form = RunForm(request.POST if submitted else None, user=request.user, parameter_definitions=definitions)

@@ -88,6 +88,14 @@ class WorkflowForm(forms.ModelForm):
         tags = [tag.strip() for tag in self.cleaned_data["tags"].split(",")]
         return list(dict.fromkeys(tag for tag in tags if tag))
 
+    def clean_sql(self) -> str:
+        # Browsers submit textareas with CRLF; store plain newlines so line numbers and hashes stay stable.
+        return normalize_newlines(self.cleaned_data["sql"])
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 def _display(value) -> str:
     if value is None:
