@@ -243,3 +243,4 @@ LOGGING = {
 
 # A database cache: shared by every web and worker process (login throttling, short-lived UI state).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "recomamp_cache"}}
+SCHEDULE_COST_PER_TABLE_DAY = env.str("SCHEDULE_COST_PER_TABLE_DAY", default="0.05")
