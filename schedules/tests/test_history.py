@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from executions.models import Execution
-from schedules import history
+from schedules import charts, history
 from schedules.models import Schedule, ScheduleRun
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
@@ -158,7 +158,7 @@ def test_exports(schedule):
 
 def test_runs_chart_svg_stacks_statuses():
     days = [(date(2026, 3, 1), {"succeeded": 2, "failed": 1}), (date(2026, 3, 2), {"skipped": 1})]
-    svg = history.runs_chart_svg(days)
+    svg = charts.runs_chart_svg(days)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert svg.count("<rect x=") == 3 + 3  # three bar segments and a legend swatch per status
     assert "<title>2026-03-01: 2 succeeded</title>" in svg and "<title>2026-03-02: 1 skipped</title>" in svg
@@ -166,7 +166,7 @@ def test_runs_chart_svg_stacks_statuses():
 
 
 def test_durations_chart_svg_and_empty_charts():
-    svg = history.durations_chart_svg([(date(2026, 3, 1), 12.5), (date(2026, 3, 2), 30.0)])
+    svg = charts.durations_chart_svg([(date(2026, 3, 1), 12.5), (date(2026, 3, 2), 30.0)])
     assert svg.count("<circle") == 2 and "12.5 min" in svg and "<polyline" in svg
-    assert "No runs to chart yet" in history.runs_chart_svg([])
-    assert "No runs to chart yet" in history.durations_chart_svg([])
+    assert "No runs to chart yet" in charts.runs_chart_svg([])
+    assert "No runs to chart yet" in charts.durations_chart_svg([])

@@ -9,7 +9,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from .. import history, planning
+from .. import charts, history, planning
 from ..forms import WINDOW_CHOICES, RunFilterForm
 from ..timing import ScheduleTimingError
 from . import common
@@ -36,8 +36,8 @@ def schedule_detail(request, schedule_id):
         "query": query.urlencode(),
         "metrics": history.run_metrics(runs),
         # Built by history's SVG helpers, which escape every piece of text they place.
-        "runs_chart": mark_safe(history.runs_chart_svg(history.daily_counts(runs, schedule))),  # noqa: S308
-        "durations_chart": mark_safe(history.durations_chart_svg(history.daily_durations(runs, schedule))),  # noqa: S308
+        "runs_chart": mark_safe(charts.runs_chart_svg(history.daily_counts(runs, schedule))),  # noqa: S308
+        "durations_chart": mark_safe(charts.durations_chart_svg(history.daily_durations(runs, schedule))),  # noqa: S308
         "zone_name": history.zone_of(schedule).key,
     }
     if request.htmx and request.htmx.target == "schedule-history":
