@@ -47,6 +47,7 @@ def test_example_to_editor_validation_save_and_run_dialog(page, connected_user):
 
     page.get_by_label("Name").fill("Impressions by campaign")
     page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/queries/mine/wf_[0-9a-f]{8}/edit/"))  # saved: wait before reading the DB
     workflow = Workflow.objects.get(owner=connected_user, name="Impressions by campaign")
     assert workflow.sql.strip() == GOOD
     expect(page).to_have_url(re.compile(f"{workflow.workflow_id}/edit"))

@@ -53,6 +53,7 @@ def test_schedule_wizard_preview_run_now_history_pause_resume(page, connected_us
     page.get_by_role("button", name="Next →").click()
     # Step 4: notifications, then save.
     page.get_by_role("button", name="Save schedule").click()
+    expect(page).to_have_url(re.compile(r"/schedules/sched_[0-9a-f]{12}/$"))  # saved: wait before reading the DB
     schedule = Schedule.objects.get(name="Reach every Monday")
     expect(page).to_have_url(re.compile(schedule.schedule_id))
     next_run = schedule.next_run_at
@@ -60,7 +61,7 @@ def test_schedule_wizard_preview_run_now_history_pause_resume(page, connected_us
     screenshot(page, "21-schedule-detail")
 
     page.get_by_role("button", name="Run now (test)").click()
-    expect(page.get_by_text(re.compile("test", re.I)).first).to_be_visible()
+    expect(page.get_by_text(re.compile("Test run started"))).to_be_visible()
     run = ScheduleRun.objects.get(schedule=schedule)
     assert run.is_test
     for _ in range(60):
@@ -76,11 +77,11 @@ def test_schedule_wizard_preview_run_now_history_pause_resume(page, connected_us
     assert schedule.next_run_at == next_run and schedule.run_count == 0  # a test run never moves timing
 
     page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    expect(page.get_by_text(re.compile("No runs start until you resume it"))).to_be_visible()
     schedule.refresh_from_db()
     assert not schedule.is_active
     page.get_by_role("button", name="Resume").click()
-    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    expect(page.get_by_text(re.compile("Resumed"))).to_be_visible()
     schedule.refresh_from_db()
     assert schedule.is_active and schedule.next_run_at is not None
     page.get_by_role("link", name="Schedules", exact=True).click()
