@@ -5,7 +5,6 @@ django-q2's at-least-once delivery and several workers never double-process an e
 """
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -39,7 +38,6 @@ def submit_recovery_after() -> timedelta:
     return timedelta(seconds=settings.EXECUTION_SUBMIT_RECOVERY_SECONDS)
 
 
-_COMPILE_POSITION = re.compile(r"[Ff]rom line (\d+), column (\d+) to line (\d+), column (\d+)")
 
 
 def poll_interval(execution: Execution, now) -> timedelta:
@@ -149,15 +147,14 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
             enqueue_fetch(execution.pk)
     elif status in ("FAILED", "REJECTED"):
         reason = amc_execution.status_reason or f"AMC reported {status} without a reason."
-        position = _COMPILE_POSITION.search(reason)
+        position = amc_errors.compile_position(reason)
         fields = {}
         if position:
-            line, column, end_line, end_column = map(int, position.groups())
             fields = {
-                "error_line": line,
-                "error_column": column,
-                "error_end_line": end_line,
-                "error_end_column": end_column,
+                "error_line": position["line"],
+                "error_column": position["column"],
+                "error_end_line": position["end_line"],
+                "error_end_column": position["end_column"],
             }
         moved = rows.update(
             status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,

@@ -5,7 +5,6 @@ claims the row and talks to AMC. The web process never waits on AMC. Following e
 results, recovery) lives in `executions.following`.
 """
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -359,6 +358,3 @@ def rerun_execution(execution: Execution, *, trigger: str = Execution.Trigger.MA
         delivery=Delivery(execution.snowflake_enabled, execution.snowflake_table, execution.snowflake_schema),
     )
 
-
-def sql_fingerprint(sql: str) -> str:
-    return hashlib.sha256(sql.encode()).hexdigest()

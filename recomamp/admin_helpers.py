@@ -1,6 +1,5 @@
 """Admin building blocks shared by every app."""
 
-from django.contrib import admin
 
 from recomamp.crypto import DecryptionError
 
@@ -17,11 +16,3 @@ def secret_status(obj, column: str) -> str:
     except DecryptionError:
         return "stored, but unreadable with the current FERNET_KEYS"
     return "stored (encrypted)"
-
-
-class OwnedAdmin(admin.ModelAdmin):
-    """Large lists: owners are picked by id search rather than a giant select."""
-
-    list_select_related = True
-    autocomplete_fields: tuple = ()
-    raw_id_fields: tuple = ("owner",)

@@ -6,29 +6,22 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import AmazonConnection
+from executions import quotas
 from executions.models import Execution
 from instances.models import AMCInstance
 from recomamp.ownership import owned_by
 from schedules.models import Schedule
-
-AMC_ADHOC_PER_DAY = 30
-AMC_CONCURRENT = 10
 
 
 def home_context(user, now=None) -> dict:
     now = now or timezone.now()
     executions = owned_by(user, Execution).select_related("workflow", "instance")
     schedules = owned_by(user, Schedule).select_related("workflow", "instance")
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     quota = (
         owned_by(user, AMCInstance)
         .filter(status=AMCInstance.Status.ACTIVE)
         .annotate(
-            adhoc_today=Count(
-                "executions",
-                filter=Q(executions__submitted_at__gte=midnight, executions__amc_workflow_id="")
-                & ~Q(executions__amc_execution_id=""),
-            ),
+            adhoc_today=Count("executions", filter=quotas.adhoc_today(now, prefix="executions__")),
             running=Count("executions", filter=Q(executions__status__in=Execution.ACTIVE_STATUSES)),
         )
         .order_by("name")
@@ -42,7 +35,7 @@ def home_context(user, now=None) -> dict:
         )[:20],
         "attention": schedules.filter(Q(paused_by_failures=True) | Q(is_active=True, consecutive_failures__gt=0))[:20],
         "quota": quota,
-        "quota_limits": {"adhoc": AMC_ADHOC_PER_DAY, "concurrent": AMC_CONCURRENT},
+        "quota_limits": {"adhoc": quotas.ADHOC_PER_DAY, "concurrent": quotas.CONCURRENT_PER_INSTANCE},
         "now": now,
     }
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from executions import quotas
 from executions.models import Execution
 from executions.services import Delivery, ExecutionInputError, WindowSpec, start_execution
 
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
 STUCK_AFTER = timedelta(minutes=1)
-AMC_ADHOC_PER_DAY = 30
-AMC_CONCURRENT_PER_INSTANCE = 10
 QUOTA_RETRY = timedelta(minutes=2)
 TRANSIENT_ERROR_KINDS = {
     "AMCThrottledError", "AMCServerError", "AMCTimeoutError", "AMCConnectionError", "timeout", "connection",
@@ -181,9 +180,9 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
             return "skipped"
     instance = schedule.instance
     running = Execution.objects.filter(instance=instance, status__in=Execution.ACTIVE_STATUSES).count()
-    if running >= AMC_CONCURRENT_PER_INSTANCE:
+    if running >= quotas.CONCURRENT_PER_INSTANCE:
         return _wait(run, now, QUOTA_RETRY, f"{running} executions already running on this instance (AMC runs 10).")
-    if adhoc_runs_today(instance, now) >= AMC_ADHOC_PER_DAY:
+    if adhoc_runs_today(instance, now) >= quotas.ADHOC_PER_DAY:
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
         return _wait(run, now, tomorrow - now, "AMC's limit of 30 ad hoc runs per instance per day is used up.")
     estimate = estimate_cost(schedule, run)
@@ -199,12 +198,7 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
 
 def adhoc_runs_today(instance, now: datetime) -> int:
     """Ad hoc executions we sent to this instance since midnight UTC (AMC's daily quota counts these)."""
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (
-        Execution.objects.filter(instance=instance, submitted_at__gte=midnight, amc_workflow_id="")
-        .exclude(amc_execution_id="")
-        .count()
-    )
+    return Execution.objects.filter(quotas.adhoc_today(now), instance=instance).count()
 
 
 _TABLE_REFERENCE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)

@@ -7,10 +7,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+
+from tests.workers.harness import database_env
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -27,14 +29,7 @@ def redis_available() -> bool:
 
 def env_for_test_database() -> dict:
     """Subprocesses must use the test database pytest-django created."""
-    env = dict(os.environ)
-    name = connection.settings_dict["NAME"]
-    if env.get("DATABASE_URL"):
-        parts = urlsplit(env["DATABASE_URL"])
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    else:
-        env["EMBEDDED_DB_NAME"] = name
-    return env
+    return {**os.environ, **database_env(connection.settings_dict["NAME"])}
 
 
 @pytest.mark.slow

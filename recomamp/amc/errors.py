@@ -197,7 +197,7 @@ def _says_not_found(text: str) -> bool:
 
 
 def _validation_error(text: str, body: Any, common: dict[str, Any]) -> AMCValidationError:
-    position = _structured_position(body) or _text_position(text)
+    position = _structured_position(body) or compile_position(text)
     if position is None:
         compile_text = _COMPILE_PREAMBLE.sub("", text)
         if compile_text != text:
@@ -220,7 +220,8 @@ def _validation_error(text: str, body: Any, common: dict[str, Any]) -> AMCValida
     )
 
 
-def _text_position(text: str) -> dict[str, Any] | None:
+def compile_position(text: str) -> dict[str, Any] | None:
+    """The position in AMC's compile text ("From line L, column C to line L2, column C2: …"), or None."""
     match = _LOCATION.search(text)
     if match is None:
         return None
@@ -246,7 +247,7 @@ def _structured_position(body: Any) -> dict[str, Any] | None:
     column = _int_field(details, "column", "columnNumber", "startColumn")
     message = _first_text(details, "message", "details", "description")
     if message and (line is None or column is None):
-        return _text_position(message)
+        return compile_position(message)
     if line is None or column is None:
         return None
     return {

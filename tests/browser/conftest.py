@@ -10,10 +10,11 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
+
+from tests.workers.harness import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -42,12 +43,7 @@ def _sync_background_tasks():
 
 
 def _env_for_workers(live_server_url: str, dataset: Path, media: Path) -> dict:
-    env = dict(os.environ)
-    name = connection.settings_dict["NAME"]
-    if env.get("DATABASE_URL"):
-        env["DATABASE_URL"] = urlunsplit(urlsplit(env["DATABASE_URL"])._replace(path=f"/{name}"))
-    else:
-        env["EMBEDDED_DB_NAME"] = name
+    env = {**os.environ, **database_env(connection.settings_dict["NAME"])}
     base = f"{live_server_url}/sandbox"
     env.update(
         SITE_URL=live_server_url, AMC_API_BASE_URL=base, LWA_TOKEN_URL=f"{base}/auth/o2/token",
