@@ -320,8 +320,8 @@ def _check_default(reader: _Reader, kind: str, default: Any) -> None:
         reader.fail("default", f"default {default!r} does not fit parameter type '{kind}'")
 
 
-def parse_template_file(path: Path) -> TemplateSpec:
-    root = _Reader(load_yaml(path), path, "the template file", _TEMPLATE_KEYS)
+def read_parameters(root: _Reader, path: Path) -> list[ParameterSpec]:
+    """The typed ``parameters`` of a mapping that has ``sql``, checked against the SQL's placeholders."""
     parameters: list[ParameterSpec] = []
     for item in root.items("parameters"):
         reader = _Reader(item, path, "a parameter", _PARAMETER_KEYS)
@@ -346,7 +346,13 @@ def parse_template_file(path: Path) -> TemplateSpec:
         if parameter.name not in used:
             message = f"parameter '{parameter.name}' is declared but the SQL never uses it"
             raise CatalogFileError(path, sql_line, message)
+    return parameters
 
+
+def parse_template_file(path: Path) -> TemplateSpec:
+    root = _Reader(load_yaml(path), path, "the template file", _TEMPLATE_KEYS)
+    parameters = read_parameters(root, path)
+    sql = root.text("sql")
     tables = root.strings("tables")
     if not tables:
         root.fail("tables", "'tables' must list the AMC tables the query reads")
