@@ -37,6 +37,12 @@ def ensure_catalog() -> list[str]:
     return [f"schema catalog: tables {schemas.items}, columns {schemas.columns}", f"query library: {library.items}"]
 
 
+def ensure_guides() -> str:
+    from guides.importer import import_guides
+
+    return f"build guides: {import_guides().items}"
+
+
 def ensure_sandbox_data(scale: float) -> str:
     from recomamp.sandbox.engine import generate
 
@@ -152,6 +158,7 @@ def seed_demo(*, sandbox_scale: float = 1.0) -> list[str]:
         user, created = ensure_demo_user()
         report = [f"demo user {'created' if created else 'already present'}: {user.email}"]
         report += ensure_catalog()
+        report.append(ensure_guides())
     if settings.AMC_SANDBOX_ENABLED:
         report.append(ensure_sandbox_data(sandbox_scale))
         with transaction.atomic():

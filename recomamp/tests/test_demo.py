@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import AmazonConnection, User
+from guides.models import Guide
 from instances.models import AMCInstance
 from queries.models import DataSource, QueryTemplate, Workflow
 from schedules.models import Schedule
@@ -21,6 +22,7 @@ def test_seed_demo_is_idempotent_and_leaves_a_working_sandbox_setup(settings, sa
     assert AMCInstance.objects.filter(owner=user, is_sandbox=True).count() == 1
     assert AMCInstance.objects.filter(owner=user).count() == 3
     assert DataSource.objects.count() >= 25 and QueryTemplate.objects.count() >= 20
+    assert Guide.objects.count() >= 12
     assert Workflow.objects.filter(owner=user).count() == 3
     assert Schedule.objects.filter(owner=user).count() == 1
     delivery = Workflow.objects.get(owner=user, template__slug="dsp-campaign-delivery")

@@ -10,7 +10,7 @@ from pathlib import Path
 from executions.parameters import definitions_from_json, prepare_query
 from queries.validation import Catalog, ColumnInfo, validate
 
-from .files import GuideSpec, StepSpec
+from guides.files import GuideSpec, StepSpec
 
 
 @dataclass
