@@ -108,3 +108,32 @@ def demo_instance(connected_user):
     from recomamp.sandbox.seed import DEMO_INSTANCE_ID
 
     return AMCInstance.objects.select_related("account").get(owner=connected_user, instance_id=DEMO_INSTANCE_ID)
+
+
+@pytest.fixture
+def make_guide():
+    """A small guide with one step per number, the owner's progress on step 1 and the owner's favourite."""
+    from django.utils import timezone
+
+    from guides.models import Guide, GuideFavourite, GuideMetric, GuideProgress, GuideStep
+
+    def make(owner=None, execution=None, slug="sample-guide", text="Reach", steps=3):
+        guide = Guide.objects.create(
+            slug=slug, title=text, category=text, summary=text, why=text, tables=["dsp_impressions"], tags=[text]
+        )
+        GuideMetric.objects.create(guide=guide, term=text, definition=text)
+        for number in range(1, steps + 1):
+            GuideStep.objects.create(
+                guide=guide, number=number, title=text, narrative=text, reading=text, pitfalls=[text],
+                tables=["dsp_impressions"], parameters=[{"name": "n", "type": "integer", "default": 1}],
+                sql="SELECT campaign, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions\n"
+                "WHERE impressions >= {{n}} GROUP BY campaign",
+            )  # fmt: skip
+        if owner is not None:
+            GuideProgress.objects.create(
+                owner=owner, step=guide.steps.get(number=1), done_at=timezone.now(), last_execution=execution
+            )
+            GuideFavourite.objects.create(owner=owner, guide=guide)
+        return guide
+
+    return make

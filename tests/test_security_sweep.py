@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {"login", "health"}  # the only pages without login (the sandbox has its own token auth)
 SKIPPED_NAMESPACES = {"admin"}  # Django's admin has its own staff checks, covered by the admin tests
 XSS = '<script>alert("x")</script>'
+# Build guides are shared content (like the library); what is per user on them is checked separately below.
+SHARED_CONTENT = {"guide_detail", "guide_favourite", "guide_step", "guide_step_run", "guide_step_done", "guide_step_save"}
 
 
 def named_patterns(resolver=None, prefix="", namespace=""):
@@ -29,7 +31,7 @@ def named_patterns(resolver=None, prefix="", namespace=""):
 
 
 @pytest.fixture
-def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
+def victim_objects(user, make_instance, make_workflow, make_guide, settings, tmp_path):
     """One object of every owned kind, belonging to `user`, with an XSS payload wherever text is free."""
     settings.MEDIA_ROOT = tmp_path
     instance = make_instance(user)
@@ -50,7 +52,10 @@ def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
     delivery = execution.snowflake_deliveries.create(table_name="t", status="failed", error=XSS)
     schedule = Schedule.objects.create(owner=user, workflow=workflow, instance=instance, name=XSS, description=XSS)
     schedule.runs.create(scheduled_for=datetime(2026, 1, 1, tzinfo=UTC), error=XSS)
+    guide = make_guide(user, execution, text=XSS)
     return {
+        "slug": guide.slug,
+        "number": 1,
         "pk": instance.pk,
         "workflow_id": workflow.workflow_id,
         "execution_id": execution.execution_id,
@@ -83,7 +88,7 @@ def owned_urls(objects):
 
 
 def test_every_url_parameter_is_known_to_this_sweep(victim_objects):
-    _, unknown = owned_urls({**victim_objects, "schema_id": "x", "slug": "x", "index": 0})
+    _, unknown = owned_urls({**victim_objects, "schema_id": "x", "index": 0})
     assert unknown == [], "add these URL parameters to the sweep's fixtures"
 
 
@@ -103,7 +108,7 @@ def test_a_second_user_gets_404_for_every_object_of_the_first(client, other_user
     client.force_login(other_user)
     urls, _ = owned_urls(victim_objects)
     for name, url, has_object in urls:
-        if not has_object:
+        if not has_object or name in SHARED_CONTENT:
             continue
         for method in (client.get, client.post):
             status = method(url).status_code
@@ -157,3 +162,22 @@ def test_snowflake_secrets_never_appear_in_admin(client, staff_user, user):
         body = client.get(url).content.decode()
         assert "Sn0wfl@keSecret!" not in body and "TOPSECRETKEY" not in body
         assert config.password_encrypted not in body
+
+
+def test_a_second_user_sees_shared_guides_but_none_of_the_first_users_progress(client, other_user, victim_objects):
+    from django.urls import reverse
+
+    from guides.models import GuideFavourite, GuideProgress
+
+    client.force_login(other_user)
+    slug = victim_objects["slug"]
+    for url in (reverse("guide_list"), reverse("guide_detail", args=[slug]), reverse("guide_step", args=[slug, 1])):
+        body = client.get(url).content.decode()
+        assert victim_objects["execution_id"] not in body and "Favourite</span>" not in body, url
+        assert 'data-testid="step-done"' not in body and "1 done" not in body, url
+    client.post(reverse("guide_step_done", args=[slug, 1]), {"done": "0"})
+    client.post(reverse("guide_favourite", args=[slug]))
+    mine = GuideProgress.objects.exclude(owner=other_user).get()
+    assert mine.done_at is not None and mine.last_execution.execution_id == victim_objects["execution_id"]
+    assert GuideFavourite.objects.filter(owner=other_user).count() == 1
+    assert GuideFavourite.objects.exclude(owner=other_user).count() == 1
