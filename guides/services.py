@@ -89,3 +89,20 @@ def save_step_as_query(user, step: GuideStep, *, sql: str, values: dict, name: s
             parameters=definitions_to_json(definitions, values),
             tags=["guide", step.guide.slug],
         )
+
+
+RESULT_PREVIEW_ROWS = 50
+
+
+def last_result_page(progress: GuideProgress | None):
+    """The first rows of the step's last result, for reading it next to the narrative (None if there is none)."""
+    from executions.results.reader import ResultReadError, read_page
+
+    execution = progress.last_execution if progress else None
+    result = getattr(execution, "result", None) if execution else None
+    if result is None:
+        return None
+    try:
+        return read_page(result, page=1, page_size=RESULT_PREVIEW_ROWS)
+    except ResultReadError:
+        return None

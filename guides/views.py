@@ -80,6 +80,7 @@ def _render_step(request, step: GuideStep, sql: str, run_form: RunForm, status: 
     guide = step.guide
     progress = services.progress_by_step(request.user, guide)
     context = {
+        "result_page": services.last_result_page(progress.get(step.number)),
         "guide": guide,
         "step": step,
         "sql": sql,

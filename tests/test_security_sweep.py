@@ -16,7 +16,9 @@ PUBLIC = {"login", "health"}  # the only pages without login (the sandbox has it
 SKIPPED_NAMESPACES = {"admin"}  # Django's admin has its own staff checks, covered by the admin tests
 XSS = '<script>alert("x")</script>'
 # Build guides are shared content (like the library); what is per user on them is checked separately below.
-SHARED_CONTENT = {"guide_detail", "guide_favourite", "guide_step", "guide_step_run", "guide_step_done", "guide_step_save"}
+SHARED_CONTENT = {
+    "guide_detail", "guide_favourite", "guide_step", "guide_step_run", "guide_step_done", "guide_step_save",
+}  # fmt: skip
 
 
 def named_patterns(resolver=None, prefix="", namespace=""):

@@ -6,96 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('executions', '0003_unique_amc_execution'),
+        ("executions", "0003_unique_amc_execution"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Guide',
+            name="Guide",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('category', models.CharField(db_index=True, max_length=100)),
-                ('summary', models.TextField(help_text='One paragraph shown in the guide list (plain text).')),
-                ('why', models.TextField(help_text='Why the analysis matters (Markdown).')),
-                ('tables', models.JSONField(blank=True, default=list, help_text='AMC tables the guide needs.')),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('source_file', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("category", models.CharField(db_index=True, max_length=100)),
+                ("summary", models.TextField(help_text="One paragraph shown in the guide list (plain text).")),
+                ("why", models.TextField(help_text="Why the analysis matters (Markdown).")),
+                ("tables", models.JSONField(blank=True, default=list, help_text="AMC tables the guide needs.")),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("source_file", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['position', 'title'],
+                "ordering": ["position", "title"],
             },
         ),
         migrations.CreateModel(
-            name='GuideStep',
+            name="GuideStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='1-based order within the guide.')),
-                ('title', models.CharField(max_length=200)),
-                ('narrative', models.TextField(help_text='What this step does and why (Markdown).')),
-                ('sql', models.TextField()),
-                ('parameters', models.JSONField(blank=True, default=list, help_text='[{name, type, default, label, required}]')),
-                ('tables', models.JSONField(blank=True, default=list)),
-                ('reading', models.TextField(help_text='How to read the result (Markdown).')),
-                ('pitfalls', models.JSONField(blank=True, default=list, help_text='Pitfalls, one Markdown string each.')),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='guides.guide')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(help_text="1-based order within the guide.")),
+                ("title", models.CharField(max_length=200)),
+                ("narrative", models.TextField(help_text="What this step does and why (Markdown).")),
+                ("sql", models.TextField()),
+                (
+                    "parameters",
+                    models.JSONField(blank=True, default=list, help_text="[{name, type, default, label, required}]"),
+                ),
+                ("tables", models.JSONField(blank=True, default=list)),
+                ("reading", models.TextField(help_text="How to read the result (Markdown).")),
+                (
+                    "pitfalls",
+                    models.JSONField(blank=True, default=list, help_text="Pitfalls, one Markdown string each."),
+                ),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="guides.guide"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['guide', 'number'],
+                "ordering": ["guide", "number"],
             },
         ),
         migrations.CreateModel(
-            name='GuideProgress',
+            name="GuideProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_execution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='executions.execution')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guide_progress', to=settings.AUTH_USER_MODEL)),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='guides.guidestep')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "last_execution",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="executions.execution",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guide_progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="progress", to="guides.guidestep"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GuideFavourite',
+            name="GuideFavourite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='favourites', to='guides.guide')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guide_favourites', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="favourites", to="guides.guide"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guide_favourites",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('owner', 'guide'), name='uniq_favourite_per_user_guide')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("owner", "guide"), name="uniq_favourite_per_user_guide")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='GuideMetric',
+            name="GuideMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=120)),
-                ('definition', models.TextField()),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('guide', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='guides.guide')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("term", models.CharField(max_length=120)),
+                ("definition", models.TextField()),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "guide",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="metrics", to="guides.guide"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['guide', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('guide', 'term'), name='uniq_metric_term_per_guide')],
+                "ordering": ["guide", "position"],
+                "constraints": [models.UniqueConstraint(fields=("guide", "term"), name="uniq_metric_term_per_guide")],
             },
         ),
         migrations.AddConstraint(
-            model_name='guidestep',
-            constraint=models.UniqueConstraint(fields=('guide', 'number'), name='uniq_step_number_per_guide'),
+            model_name="guidestep",
+            constraint=models.UniqueConstraint(fields=("guide", "number"), name="uniq_step_number_per_guide"),
         ),
         migrations.AddConstraint(
-            model_name='guideprogress',
-            constraint=models.UniqueConstraint(fields=('owner', 'step'), name='uniq_progress_per_user_step'),
+            model_name="guideprogress",
+            constraint=models.UniqueConstraint(fields=("owner", "step"), name="uniq_progress_per_user_step"),
         ),
     ]

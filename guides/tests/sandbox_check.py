@@ -8,9 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from executions.parameters import definitions_from_json, prepare_query
-from queries.validation import Catalog, ColumnInfo, validate
-
 from guides.files import GuideSpec, StepSpec
+from queries.validation import Catalog, ColumnInfo, validate
 
 
 @dataclass

@@ -92,8 +92,16 @@ def test_a_good_file_parses(tmp_path):
         (good().replace("type: integer", "type: number", 1), 14, "'type' must be one of"),
         (good().replace("why: Because.", "why: [unclosed"), 6, "invalid YAML"),
     ],
-    ids=["too-few-steps", "missing-key", "unknown-key", "undeclared-placeholder", "undeclared-table",
-         "no-pitfalls", "bad-type", "bad-yaml"],  # fmt: skip
+    ids=[
+        "too-few-steps",
+        "missing-key",
+        "unknown-key",
+        "undeclared-placeholder",
+        "undeclared-table",
+        "no-pitfalls",
+        "bad-type",
+        "bad-yaml",
+    ],  # fmt: skip
 )
 def test_mistakes_are_reported_at_their_line(tmp_path, text, line, message):
     directory = write(tmp_path, text)

@@ -85,8 +85,9 @@ def test_run_in_place_read_result_mark_done_and_save(client, connected_user, dem
     execution = finish(progress.last_execution)
     assert execution.status == Execution.Status.SUCCEEDED, execution.error_message
     assert "impressions >= 2" in execution.sql_sent and execution.result.row_count > 0
-    page = client.get(step_url).content.decode()
-    assert reverse("execution_results", args=[execution.execution_id]) in page
+    page = client.get(step_url)
+    assert page.context["result_page"].total_rows == execution.result.row_count
+    assert "Northwind" in page.content.decode() and execution.execution_id in page.content.decode()
 
     client.post(reverse("guide_step_done", args=["reach-and-frequency", 1]), {"done": "1"})
     progress.refresh_from_db()
