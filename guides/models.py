@@ -69,6 +69,9 @@ class GuideProgress(models.Model):
     last_execution = models.ForeignKey(
         "executions.Execution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What the user last ran from this step, so the step reopens as they left it.
+    last_sql = models.TextField(blank=True)
+    last_values = models.JSONField(default=dict, blank=True, help_text="{parameter: value as entered}")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -64,12 +67,28 @@ def set_done(user, step: GuideStep, done: bool) -> GuideProgress:
     return progress
 
 
-def record_run(user, step: GuideStep, execution) -> GuideProgress:
-    """The step's last result is the user's latest execution started from it."""
+def record_run(user, step: GuideStep, execution, *, sql: str, values: dict) -> GuideProgress:
+    """The step's last result is the user's latest execution started from it, with the SQL and values used."""
     progress = _progress(user, step)
-    progress.last_execution = execution
-    progress.save(update_fields=["last_execution", "updated_at"])
+    progress.last_execution, progress.last_sql, progress.last_values = execution, sql, values
+    progress.save(update_fields=["last_execution", "last_sql", "last_values", "updated_at"])
     return progress
+
+
+def workbench_initial(progress: GuideProgress | None) -> dict:
+    """Run form values from the user's last run of the step: its parameters, instance and window."""
+    execution = progress.last_execution if progress else None
+    if execution is None:
+        return {}
+    initial = {f"param_{name}": value for name, value in progress.last_values.items() if value not in (None, "")}
+    initial.update(instance=execution.instance_id, timezone=execution.time_window_timezone)
+    if execution.time_window_type == "EXPLICIT" and execution.time_window_start and execution.time_window_end:
+        zone = ZoneInfo(execution.time_window_timezone)
+        initial["start_date"] = execution.time_window_start.astimezone(zone).date()
+        initial["end_date"] = (execution.time_window_end.astimezone(zone) - timedelta(days=1)).date()
+    else:
+        initial["window_type"] = execution.time_window_type
+    return initial
 
 
 def step_definitions(step: GuideStep, sql: str):

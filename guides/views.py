@@ -71,9 +71,15 @@ def _step(slug, number) -> GuideStep:
 def guide_step(request, slug, number):
     """The step's workbench, prefilled with the step's SQL and parameters, the user's instance and window."""
     step = _step(slug, number)
-    definitions = services.step_definitions(step, step.sql)
-    run_form = RunForm(user=request.user, parameter_definitions=definitions)
-    return _render_step(request, step, step.sql, run_form)
+    progress = services.progress_by_step(request.user, step.guide).get(step.number)
+    if request.GET.get("reset"):  # back to the guide's own SQL and defaults
+        progress = None
+    sql = progress.last_sql if progress and progress.last_sql else step.sql
+    definitions = services.step_definitions(step, sql)
+    run_form = RunForm(
+        initial=services.workbench_initial(progress), user=request.user, parameter_definitions=definitions
+    )
+    return _render_step(request, step, sql, run_form)
 
 
 def _render_step(request, step: GuideStep, sql: str, run_form: RunForm, status: int = 200):
@@ -116,7 +122,7 @@ def guide_step_run(request, slug, number):
             field = f"param_{exc.parameter}"
             form.add_error(field if field in form.fields else None, str(exc))
         else:
-            services.record_run(request.user, step, execution)
+            services.record_run(request.user, step, execution, sql=sql, values=form.parameters())
             messages.success(request, f"Execution {execution.execution_id} queued.")
             return redirect("guide_step", slug=slug, number=number)
     return _render_step(request, step, sql, form, status=422)

@@ -88,6 +88,10 @@ def test_run_in_place_read_result_mark_done_and_save(client, connected_user, dem
     page = client.get(step_url)
     assert page.context["result_page"].total_rows == execution.result.row_count
     assert "Northwind" in page.content.decode() and execution.execution_id in page.content.decode()
+    reopened = page.context["run_form"]  # the step reopens with what was run: values, instance and window
+    assert reopened["param_min_impressions"].value() == "2" and reopened["instance"].value() == demo_instance.pk
+    assert str(reopened["start_date"].value()) == "2025-07-01" and str(reopened["end_date"].value()) == "2025-12-31"
+    assert client.get(step_url, {"reset": "1"}).context["run_form"]["param_min_impressions"].value() == 1
 
     client.post(reverse("guide_step_done", args=["reach-and-frequency", 1]), {"done": "1"})
     progress.refresh_from_db()
