@@ -82,3 +82,15 @@ def test_a_failure_while_writing_rolls_everything_back(content, monkeypatch):
     with pytest.raises(RuntimeError):
         import_guides(content)
     assert Guide.objects.count() == GuideStep.objects.count() == 0
+
+
+def test_admin_lists_and_opens_every_guide_table(client, staff_user, user, make_guide):
+    from django.urls import reverse
+
+    guide = make_guide(user)
+    client.force_login(staff_user)
+    for model in ("guide", "guidestep", "guidemetric", "guideprogress", "guidefavourite"):
+        assert client.get(reverse(f"admin:guides_{model}_changelist")).status_code == 200, model
+    assert client.get(reverse("admin:guides_guide_change", args=[guide.pk])).status_code == 200
+    step = guide.steps.first()
+    assert client.get(reverse("admin:guides_guidestep_change", args=[step.pk])).status_code == 200
