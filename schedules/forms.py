@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from brands import lists as brand_lists
 from executions.parameters import definitions_from_json, run_parameter_definitions
 from instances.models import AMCInstance
 from queries.models import Workflow
@@ -332,6 +333,9 @@ class ScheduleForm(forms.Form):
                 continue
             value = (self.cleaned_data.get(field) or "").strip()
             try:
+                if brand_lists.is_reference(value):  # a brand's list, resolved again at every slot
+                    brand_lists.resolve(self.user, definition.name, value)
+                    continue
                 _check_parameter(definition, value, sample_slot, schedule.timezone, window)
             except (ParameterError, ScheduleTimingError) as err:
                 self.add_error(field, err.message)
