@@ -38,3 +38,15 @@ def problem(kind: str, items: list[str]) -> str | None:
         if bad is not None:
             return f"'{bad[:70]}' is not a campaign id (letters, digits, '_', '-', '.', ':'; at most 64)."
     return None
+
+
+def picker_attrs(definition) -> dict:
+    """Widget attributes that let static/js/brand_picker.js offer a brand's list for this parameter."""
+    kind = {"asin_list": "asins", "campaign_list": "campaigns"}.get(definition.type)
+    if kind is None:
+        return {}
+    words = f"{definition.name} {definition.label or ''}".lower()
+    attrs = {"data-list-picker": kind, "data-warn": WARN_ITEMS, "data-max": MAX_ITEMS}
+    if kind == "campaigns" and (words.startswith("dsp_") or "dsp campaign" in words):
+        attrs["data-campaign-type"] = "DSP"
+    return attrs

@@ -18,6 +18,7 @@ from django.utils import timezone
 from brands import lists as brand_lists
 from executions.parameters import definitions_from_json, run_parameter_definitions
 from instances.models import AMCInstance
+from queries.list_parameters import picker_attrs
 from queries.models import Workflow
 from queries.validation.parameters import ParameterDefinition, ParameterError, coerce_value
 from recomamp.ownership import owned_by
@@ -439,7 +440,8 @@ def _parameter_field(definition: ParameterDefinition) -> forms.CharField:
         hint += "; a value or a date expression such as slot-7d, window_start, yesterday"
     if definition.default not in (None, ""):
         hint += f"; empty uses the query's default ({_as_text(definition.default)})"
-    return forms.CharField(required=False, label=label, help_text=hint, max_length=2000)
+    widget = forms.TextInput(attrs=picker_attrs(definition))  # ASIN/campaign lists: a brand's list (brands/)
+    return forms.CharField(required=False, label=label, help_text=hint, max_length=2000, widget=widget)
 
 
 def _as_text(value) -> str:
