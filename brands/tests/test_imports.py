@@ -20,7 +20,8 @@ def run_import(brand, data: bytes, kind=None, filename="list.csv"):
 
 
 def test_a_good_asin_file_imports_every_line(brand):
-    parsed, outcome = run_import(brand, b"asin,title,marketplace\nB0AAAAAAA1,Tent,US\nb0aaaaaaa2,Stove,US\n0306406152,Book,\n")
+    data = b"asin,title,marketplace\nB0AAAAAAA1,Tent,US\nb0aaaaaaa2,Stove,US\n0306406152,Book,\n"
+    parsed, outcome = run_import(brand, data)
     assert parsed.errors == []
     assert (outcome.created, outcome.updated) == (3, 0)
     assert dict(brand.asins.values_list("asin", "title")) == {"B0AAAAAAA1": "Tent", "B0AAAAAAA2": "Stove",
@@ -55,7 +56,10 @@ def test_windows_1252_file_is_read(brand):
 
 def test_tsv_campaigns_with_types_and_instances(brand, user, make_instance):
     instance = make_instance(user, instance_id="amcacme1")
-    data = b"Campaign ID\tCampaign Name\tType\tInstance\n111\tSpring\tsponsored products\tamcacme1\n222\tDSP one\tDSP\t\n"
+    data = (
+        b"Campaign ID\tCampaign Name\tType\tInstance\n"
+        b"111\tSpring\tsponsored products\tamcacme1\n222\tDSP one\tDSP\t\n"
+    )
     parsed, outcome = run_import(brand, data, filename="c.tsv")
     assert parsed.kind == "campaigns" and parsed.errors == [] and outcome.created == 2
     spring = brand.campaigns.get(campaign_id="111")
