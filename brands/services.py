@@ -33,6 +33,7 @@ GROUP BY creative_asin, advertiser
 """
 AD_PRODUCT_TYPES = {"sponsored_products": "SP", "sponsored_brands": "SB", "sponsored_display": "SD", "DSP": "DSP"}
 DISCOVERY_DAYS = (7, 14, 30, 90)
+DISCOVERY_ROWS = 500  # the most seen first (one result page); import bigger lists from a file
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,10 @@ def discovered_rows(execution: Execution) -> list[Discovered]:
     result = getattr(execution, "result", None)
     if result is None or not result.row_count:
         return []
-    page = read_page(result, page=1, page_size=result.row_count, sort="impressions", descending=True)
-    names = [c["name"] for c in page.columns]
+    names = [c["name"] for c in result.columns]
+    if not {"kind", "id", "impressions"} <= set(names):
+        return []  # not a discovery result
+    page = read_page(result, page=1, page_size=DISCOVERY_ROWS, sort="impressions", descending=True)
     rows = []
     for values in page.rows:
         row = dict(zip(names, values, strict=True))

@@ -50,7 +50,14 @@ def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
     delivery = execution.snowflake_deliveries.create(table_name="t", status="failed", error=XSS)
     schedule = Schedule.objects.create(owner=user, workflow=workflow, instance=instance, name=XSS, description=XSS)
     schedule.runs.create(scheduled_for=datetime(2026, 1, 1, tzinfo=UTC), error=XSS)
+    from brands.models import Brand
+
+    brand = Brand.objects.create(owner=user, name=XSS, description=XSS)
+    brand.instances.add(instance)
+    brand.asins.create(asin="B0AAAAAAA1", title=XSS, marketplace=XSS[:32])
+    brand.campaigns.create(campaign_id="111", name=XSS, instance=instance)
     return {
+        "brand_id": brand.pk,
         "pk": instance.pk,
         "workflow_id": workflow.workflow_id,
         "execution_id": execution.execution_id,
