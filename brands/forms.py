@@ -54,6 +54,8 @@ class ImportForm(forms.Form):
 class DiscoverForm(forms.Form):
     instance = forms.ModelChoiceField(queryset=AMCInstance.objects.none(), empty_label=None)
     days = forms.TypedChoiceField(choices=[(d, f"Last {d} days") for d in DISCOVERY_DAYS], coerce=int, initial=30)
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text="Last day read; empty: two days ago (AMC's data delay).")  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

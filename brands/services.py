@@ -45,10 +45,10 @@ class Discovered:
     impressions: int
 
 
-def start_discovery(owner, instance, days: int) -> Execution:
-    """Queue the discovery query on one instance for the last `days` complete days (AMC lags up to 2 days)."""
+def start_discovery(owner, instance, days: int, end_day=None) -> Execution:
+    """Queue the discovery query on one instance for the `days` days up to `end_day` (default: yesterday)."""
     zone = owner.timezone or "UTC"
-    end_day = timezone.localdate() - timedelta(days=1)
+    end_day = (end_day or timezone.localdate() - timedelta(days=2)) + timedelta(days=1)
     end = datetime.combine(end_day, time.min, ZoneInfo(zone))
     window = WindowSpec("EXPLICIT", end - timedelta(days=days), end, zone)
     return start_execution(owner=owner, instance=instance, window=window, sql=DISCOVERY_SQL)

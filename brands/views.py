@@ -117,7 +117,8 @@ def brand_discover(request, brand_id):
         messages.error(request, "Choose an active instance and a period.")
         return redirect("brand_detail", brand_id=brand.pk)
     try:
-        execution = services.start_discovery(request.user, form.cleaned_data["instance"], form.cleaned_data["days"])
+        data = form.cleaned_data
+        execution = services.start_discovery(request.user, data["instance"], data["days"], data["until"])
     except ExecutionInputError as exc:
         messages.error(request, f"Could not start discovery: {exc}")
         return redirect("brand_detail", brand_id=brand.pk)
