@@ -11,7 +11,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from instances.models import AMCInstance
 from recomamp.ownership import owned_by
@@ -21,7 +22,6 @@ from .models import Brand, BrandAsin, BrandCampaign
 ASIN = re.compile(r"^(B0[A-Z0-9]{8}|\d{9}[\dX])$")  # Amazon ASINs, or an ISBN-10 (books use it as their ASIN)
 CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
 MAX_ERRORS_SHOWN = 200
-BATCH = 5000
 
 # Header spellings seen in Amazon console and spreadsheet exports, mapped to our field names.
 ASIN_HEADERS = {"asin": "asin", "asins": "asin", "title": "title", "name": "title", "product name": "title",
@@ -153,14 +153,29 @@ def apply(brand: Brand, parsed: ParsedList) -> ImportOutcome:
     else:
         model, key, update = BrandCampaign, "campaign_id", ["name", "type", "instance"]
     with transaction.atomic():
-        existing = set(model.objects.filter(brand=brand).values_list(key, flat=True))
-        objects = [model(brand=brand, **row) for row in parsed.rows]
-        for start in range(0, len(objects), BATCH):
-            model.objects.bulk_create(
-                objects[start : start + BATCH], update_conflicts=True, unique_fields=["brand", key],
-                update_fields=update,
-            )  # fmt: skip
-        Brand.objects.filter(pk=brand.pk).update(updated_at=brand.updated_at)
-    updated = sum(1 for row in parsed.rows if row[key] in existing)
-    return ImportOutcome(parsed.kind, len(parsed.rows) - updated, updated)
+        inserted = _copy_upsert(model, brand, [key, *update], parsed.rows)
+        Brand.objects.filter(pk=brand.pk).update(updated_at=timezone.now())
+    return ImportOutcome(parsed.kind, inserted, len(parsed.rows) - inserted)
 
+
+def _copy_upsert(model, brand: Brand, fields: list[str], rows: list[dict]) -> int:
+    """COPY the rows into a temporary table, then one INSERT … ON CONFLICT DO UPDATE (docs/benchmarks.md: an
+    ORM bulk upsert of 100,000 ASINs was 12× slower than COPY). Returns how many rows were new."""
+    table = model._meta.db_table
+    columns = [model._meta.get_field(f).column for f in fields]
+    names = ", ".join(["brand_id", *columns, "created_at"])
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE brand_import_rows AS SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY brand_import_rows ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = [getattr(v, "pk", v) for v in (row.get(f) for f in fields)]
+                copy.write_row((brand.pk, *values, now))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM brand_import_rows "
+            f"ON CONFLICT (brand_id, {columns[0]}) DO UPDATE SET {updates} RETURNING (xmax = 0)"
+        )
+        inserted = sum(1 for (new,) in cursor.fetchall() if new)
+        cursor.execute("DROP TABLE brand_import_rows")
+    return inserted
