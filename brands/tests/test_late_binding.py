@@ -77,3 +77,23 @@ def test_campaign_references_can_keep_one_campaign_type(user, make_instance):
         parameters={"campaign_ids": lists.reference(brand, "campaigns", "DSP")},
     )  # fmt: skip
     assert execution.parameters_sent == {"campaign_ids": ["222"]}
+
+
+def test_schedule_form_stores_a_brand_reference_and_refuses_someone_elses(user, other_user, brand, make_instance,
+                                                                          make_workflow):  # fmt: skip
+    from schedules.forms import ScheduleForm
+    from schedules.tests.test_forms import NOW, form_data
+
+    workflow = make_workflow(user, sql=SQL)
+    workflow.parameters = [{"name": "asins", "type": "asin_list", "label": "ASINs"}]
+    workflow.save()
+    instance = make_instance(user)
+    theirs = Brand.objects.create(owner=other_user, name="Theirs")
+    theirs.asins.create(asin="B0SECRET01")
+    data = form_data(workflow, instance, param_report_date=None, param_asins=lists.reference(theirs, "asins"))
+    refused = ScheduleForm(data, user=user, now=NOW)
+    assert not refused.is_valid() and "no longer exists" in refused.errors["param_asins"][0]
+    assert 'data-list-picker="asins"' in str(refused["param_asins"])
+    form = ScheduleForm({**data, "param_asins": lists.reference(brand, "asins")}, user=user, now=NOW)
+    assert form.is_valid(), form.errors
+    assert form.save().parameters == {"asins": f"brand:{brand.pk}:asins"}
