@@ -67,7 +67,9 @@
       items.replaceChildren();
       if (!data) return;
       const type = typeSelect.value;
-      data.items.filter((i) => kind !== "campaigns" || !type || i.type === type).forEach((item) => {
+      const matching = data.items.filter((i) => kind !== "campaigns" || !type || i.type === type);
+      // A list past the maximum cannot be sent as values anyway: show that many, and offer the reference.
+      matching.slice(0, maxItems).forEach((item) => {
         const label = el("label", { class: "list-picker-item" });
         const box = el("input", { type: "checkbox", value: item.value, checked: "" });
         label.append(box, document.createTextNode(` ${item.value}${item.label ? " — " + item.label : ""}`));
@@ -76,6 +78,9 @@
       selectAll.checked = true;
       [search, selectAllLabel, useSelected, useReference].forEach((n) => { n.hidden = false; });
       count();
+      if (matching.length > maxItems) {
+        status.textContent += ` — only the first ${maxItems} of ${matching.length} are shown; a list this long cannot be sent as values.`;
+      }
     }
 
     fetch(config.dataset.brandsUrl, { credentials: "same-origin" }).then((r) => r.json()).then((json) => {
