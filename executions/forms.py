@@ -101,7 +101,8 @@ def _parameter_field(definition) -> forms.Field:
         initial = ", ".join(definition.default) if isinstance(definition.default, list) else definition.default
         common["initial"] = initial
         attrs = {"rows": 2, **picker_attrs(definition)}  # a brand's list can fill it (brands/)
-        return forms.CharField(widget=forms.Textarea(attrs=attrs), help_text="Comma-separated.", **common)
+        hint = "Comma-separated" + (", or a brand's list chosen below." if "data-list-picker" in attrs else ".")
+        return forms.CharField(widget=forms.Textarea(attrs=attrs), help_text=hint, **common)
     return forms.CharField(**common)
 
 
