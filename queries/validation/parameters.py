@@ -77,7 +77,11 @@ def guess_type(name: str) -> ParameterType:
     """A sensible starting type for a parameter, from its name."""
     name = name.lower()
     words = name.split("_")
-    if words[-1] in ("ids", "asins", "list", "campaigns"):
+    if words[-1] == "asins":  # ASIN and campaign lists get the brand picker (queries/list_parameters.py)
+        return "asin_list"
+    if words[-1] == "campaigns" or words[-2:] == ["campaign", "ids"]:
+        return "campaign_list"
+    if words[-1] in ("ids", "list"):
         return "id_list"
     if words[-1] in ("names", "terms", "keywords", "values"):
         return "string_list"
