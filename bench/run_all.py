@@ -39,6 +39,7 @@ BENCHMARKS = (
     Benchmark("executions_list", "bench_executions_list.py", ("--quick",), prints_markdown=True),
     Benchmark("polling", "bench_polling.py", ("--quick",), prints_markdown=True),
     Benchmark("dispatch", "bench_dispatch.py", ("--quick",), prints_markdown=True),
+    Benchmark("brand_import", "bench_brand_import.py", ("--rows", "10000"), prints_markdown=True),
     Benchmark("reliability", "reliability.py", ("--schedules", "60", "--executions", "20", "--qclusters", "3"), True),
 )
 

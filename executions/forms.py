@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import validate_timezone
 from instances.models import AMCInstance
+from queries.list_parameters import LIST_TYPES, picker_attrs
 from recomamp.ownership import owned_by
 
 from .models import Execution
@@ -96,10 +97,12 @@ def _parameter_field(definition) -> forms.Field:
         return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
     if definition.type == "integer":
         return forms.CharField(widget=forms.NumberInput(), **common)
-    if definition.type in ("id_list", "string_list"):
+    if definition.type in LIST_TYPES:
         initial = ", ".join(definition.default) if isinstance(definition.default, list) else definition.default
         common["initial"] = initial
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Comma-separated.", **common)
+        attrs = {"rows": 2, **picker_attrs(definition)}  # a brand's list can fill it (brands/)
+        hint = "Comma-separated" + (", or a brand's list chosen below." if "data-list-picker" in attrs else ".")
+        return forms.CharField(widget=forms.Textarea(attrs=attrs), help_text=hint, **common)
     return forms.CharField(**common)
 
 

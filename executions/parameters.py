@@ -19,6 +19,8 @@ AMC_INPUT_TYPES = {
     "date": "DATE", "timestamp": "TIMESTAMP", "integer": "LONG", "string": "STRING",
     "id_list": {"type": "ARRAY", "elementDataType": "STRING"},
     "string_list": {"type": "ARRAY", "elementDataType": "STRING"},
+    "asin_list": {"type": "ARRAY", "elementDataType": "STRING"},
+    "campaign_list": {"type": "ARRAY", "elementDataType": "STRING"},
 }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.amazon import AmazonConnectionError, amc_client_for
+from brands.lists import resolve_references
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
 from recomamp.amc.records import TimeWindow
@@ -108,7 +109,8 @@ def start_execution(
     source_sql = workflow.sql if workflow is not None else sql
     definitions = definitions_from_json(workflow.parameters if workflow is not None else None)
     try:
-        prepared = prepare_query(source_sql, definitions, parameters or {})
+        parameters = resolve_references(owner, parameters or {})  # brand lists, as they are now (brands/lists.py)
+        prepared = prepare_query(source_sql, definitions, parameters)
     except ValueError as exc:  # ParameterError is a ValueError with an analyst-facing message
         raise ExecutionInputError(str(exc), parameter=getattr(exc, "name", None)) from None
     if timeout_seconds is not None and not 900 <= timeout_seconds <= 86400:

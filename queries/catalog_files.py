@@ -16,7 +16,7 @@ import yaml
 
 KINDS = ("dimension", "metric")
 THRESHOLDS = ("NONE", "LOW", "MEDIUM", "HIGH", "VERY_HIGH", "INTERNAL")
-PARAMETER_TYPES = ("date", "timestamp", "integer", "string", "id_list", "string_list")
+PARAMETER_TYPES = ("date", "timestamp", "integer", "string", "id_list", "string_list", "asin_list", "campaign_list")
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -315,6 +315,8 @@ def _check_default(reader: _Reader, kind: str, default: Any) -> None:
         "string": isinstance(default, str),
         "id_list": isinstance(default, list) and all(isinstance(v, str | int) for v in default),
         "string_list": isinstance(default, list) and all(isinstance(v, str) for v in default),
+        "asin_list": isinstance(default, list) and all(isinstance(v, str) for v in default),
+        "campaign_list": isinstance(default, list) and all(isinstance(v, str | int) for v in default),
     }[kind]
     if not ok:
         reader.fail("default", f"default {default!r} does not fit parameter type '{kind}'")

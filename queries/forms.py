@@ -1,6 +1,7 @@
 from django import forms
 
 from instances.models import AMCInstance
+from queries.list_parameters import LIST_TYPES
 from recomamp.ownership import owned_by
 
 from .models import Workflow
@@ -15,6 +16,8 @@ TYPE_LABELS = {
     "string": "Text",
     "id_list": "List of ids",
     "string_list": "List of texts",
+    "asin_list": "List of ASINs",
+    "campaign_list": "List of campaign ids",
 }
 TYPE_CHOICES = [(name, TYPE_LABELS[name]) for name in PARAMETER_TYPES]
 
@@ -114,7 +117,7 @@ def _value_field(definition: ParameterDefinition) -> forms.Field:
         return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}), **common)
     if definition.type == "integer":
         return forms.CharField(widget=forms.NumberInput(), **common)
-    if definition.type in ("id_list", "string_list"):
+    if definition.type in LIST_TYPES:
         return forms.CharField(
             widget=forms.Textarea(attrs={"rows": 2}), help_text="Separate values with commas or new lines.", **common
         )

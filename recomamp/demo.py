@@ -167,4 +167,15 @@ def seed_demo(*, sandbox_scale: float = 1.0) -> list[str]:
     with transaction.atomic():
         report.append(ensure_demo_queries(user))
         report.append(ensure_demo_schedule(user))
+    if settings.AMC_SANDBOX_ENABLED:
+        report.append(_demo_brands(user))
     return report
+
+
+def _demo_brands(user: User) -> str:
+    from brands.demo import ensure_demo_brands
+    from instances.models import AMCInstance
+
+    with transaction.atomic():
+        instances = AMCInstance.objects.filter(owner=user)  # the demo user's instances are all sandbox ones
+        return ensure_demo_brands(user, settings.SANDBOX_DATA_PATH, instances)

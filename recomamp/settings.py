@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "executions",
     "schedules",
     "guides",
+    "brands",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("executions/", include("executions.urls")),
     path("schedules/", include("schedules.urls")),
     path("guides/", include("guides.urls")),
+    path("brands/", include("brands.urls")),
 ]
 
 if settings.AMC_SANDBOX_ENABLED:

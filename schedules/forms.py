@@ -15,8 +15,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from brands import lists as brand_lists
 from executions.parameters import definitions_from_json, run_parameter_definitions
 from instances.models import AMCInstance
+from queries.list_parameters import picker_attrs
 from queries.models import Workflow
 from queries.validation.parameters import ParameterDefinition, ParameterError, coerce_value
 from recomamp.ownership import owned_by
@@ -332,6 +334,9 @@ class ScheduleForm(forms.Form):
                 continue
             value = (self.cleaned_data.get(field) or "").strip()
             try:
+                if brand_lists.is_reference(value):  # a brand's list, resolved again at every slot
+                    brand_lists.resolve(self.user, definition.name, value)
+                    continue
                 _check_parameter(definition, value, sample_slot, schedule.timezone, window)
             except (ParameterError, ScheduleTimingError) as err:
                 self.add_error(field, err.message)
@@ -435,7 +440,8 @@ def _parameter_field(definition: ParameterDefinition) -> forms.CharField:
         hint += "; a value or a date expression such as slot-7d, window_start, yesterday"
     if definition.default not in (None, ""):
         hint += f"; empty uses the query's default ({_as_text(definition.default)})"
-    return forms.CharField(required=False, label=label, help_text=hint, max_length=2000)
+    widget = forms.TextInput(attrs=picker_attrs(definition))  # ASIN/campaign lists: a brand's list (brands/)
+    return forms.CharField(required=False, label=label, help_text=hint, max_length=2000, widget=widget)
 
 
 def _as_text(value) -> str:

@@ -55,7 +55,14 @@ def victim_objects(user, make_instance, make_workflow, make_guide, settings, tmp
     schedule = Schedule.objects.create(owner=user, workflow=workflow, instance=instance, name=XSS, description=XSS)
     schedule.runs.create(scheduled_for=datetime(2026, 1, 1, tzinfo=UTC), error=XSS)
     guide = make_guide(user, execution, text=XSS)
+    from brands.models import Brand
+
+    brand = Brand.objects.create(owner=user, name=XSS, description=XSS)
+    brand.instances.add(instance)
+    brand.asins.create(asin="B0AAAAAAA1", title=XSS, marketplace=XSS[:32])
+    brand.campaigns.create(campaign_id="111", name=XSS, instance=instance)
     return {
+        "brand_id": brand.pk,
         "slug": guide.slug,
         "number": 1,
         "pk": instance.pk,

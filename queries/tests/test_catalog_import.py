@@ -275,7 +275,7 @@ def test_malformed_library_file_aborts_without_changes(tmp_path):
     run("import_query_library", library)
     before = list(QueryTemplate.objects.order_by("slug").values_list())
     edit(library / "dsp-campaign-delivery.yaml", "name: DSP campaign delivery summary", "name: Renamed")
-    edit(library / "time-to-conversion.yaml", "  type: id_list", "  type: ids")
+    edit(library / "time-to-conversion.yaml", "  type: campaign_list", "  type: ids")
 
     with pytest.raises(CommandError) as caught:
         run("import_query_library", library)

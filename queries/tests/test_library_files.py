@@ -26,6 +26,8 @@ SAMPLE_LITERALS = {
     "string": "'US'",
     "id_list": "'111', '222'",
     "string_list": "'sponsored_products', 'sponsored_brands'",
+    "asin_list": "'B0AAAAAAAA', 'B0BBBBBBBB'",
+    "campaign_list": "'111', '222'",
 }
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 

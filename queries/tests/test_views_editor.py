@@ -78,7 +78,7 @@ def test_parameters_become_a_typed_form_with_a_preview(user_client):
     html = live(user_client, sql=sql, param_campaign_ids="c1, c2", param_min_impressions="5",
                 ptype_min_impressions="integer").content.decode()  # fmt: skip
     assert 'id="parameter-panel" class="card" hx-swap-oob="true"' in html
-    assert 'name="ptype_campaign_ids"' in html and '<option value="id_list" selected>' in html
+    assert 'name="ptype_campaign_ids"' in html and '<option value="campaign_list" selected>' in html
     assert 'type="number" name="param_min_impressions"' in html
     assert "IN (&#x27;c1&#x27;, &#x27;c2&#x27;)" in html  # the exact SQL, escaped
     assert "&quot;parameterValues&quot;: {\n    &quot;min_impressions&quot;: 5" in html

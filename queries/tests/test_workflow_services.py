@@ -90,7 +90,7 @@ def test_parameter_types_come_from_the_choice_then_the_stored_definition_then_th
     definitions = ws.parameter_definitions(sql, stored)
     assert [(d.name, d.type, d.default) for d in definitions] == [
         ("start_date", "date", "2025-01-01"),
-        ("campaign_ids", "id_list", None),
+        ("campaign_ids", "campaign_list", None),
         ("region", "string", None),
     ]
     chosen = ws.parameter_definitions(sql, stored, {"start_date": "timestamp"})

@@ -14,10 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from queries import list_parameters
+
 from .diagnostics import SourceMap
 from .sql_text import scan
 
-ParameterType = Literal["date", "timestamp", "integer", "string", "id_list", "string_list"]
+ParameterType = Literal[
+    "date", "timestamp", "integer", "string", "id_list", "string_list", "asin_list", "campaign_list"
+]
 PARAMETER_TYPES: tuple[str, ...] = get_args(ParameterType)
 
 _ID = re.compile(r"^[A-Za-z0-9_\-.:]+$")
@@ -73,7 +77,11 @@ def guess_type(name: str) -> ParameterType:
     """A sensible starting type for a parameter, from its name."""
     name = name.lower()
     words = name.split("_")
-    if words[-1] in ("ids", "asins", "list", "campaigns"):
+    if words[-1] == "asins":  # ASIN and campaign lists get the brand picker (queries/list_parameters.py)
+        return "asin_list"
+    if words[-1] == "campaigns" or words[-2:] == ["campaign", "ids"]:
+        return "campaign_list"
+    if words[-1] in ("ids", "list"):
         return "id_list"
     if words[-1] in ("names", "terms", "keywords", "values"):
         return "string_list"
@@ -211,13 +219,30 @@ _COERCERS = {
 }
 
 
+# --- List kinds and list size limits (queries/list_parameters.py) ---
+def _checked_list(kind: str, coerce):
+    def checked(name: str, raw: Any) -> list[str]:
+        items = list_parameters.normalize(kind, coerce(name, raw))
+        message = list_parameters.problem(kind, items)
+        if message:
+            raise ParameterError(name, message)
+        return items
+
+    return checked
+
+
+_COERCERS.update(
+    {kind: _checked_list(kind, _COERCERS.get(kind, _coerce_id_list)) for kind in list_parameters.LIST_TYPES}
+)
+
+
 def to_sql_literal(definition: ParameterDefinition, value: Any) -> str:
     """SQL text for an already coerced value."""
     if value is None:
         return "NULL"
     if definition.type == "integer":
         return str(int(value))
-    if definition.type in ("id_list", "string_list"):
+    if definition.type in list_parameters.LIST_TYPES:
         return ", ".join(_quote(item) for item in value)
     return _quote(_json_ready(definition, value))
 

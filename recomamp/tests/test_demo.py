@@ -28,3 +28,7 @@ def test_seed_demo_is_idempotent_and_leaves_a_working_sandbox_setup(settings, sa
     delivery = Workflow.objects.get(owner=user, template__slug="dsp-campaign-delivery")
     campaign_ids = next(p for p in delivery.parameters if p["name"] == "campaign_ids")["default"]
     assert len(campaign_ids) == 3 and all(campaign_ids)
+    brands = {b.name: b for b in user.brands.all()}
+    assert set(brands) == {"Northwind", "Contoso"}
+    assert brands["Northwind"].asins.count() == 6 and brands["Northwind"].campaigns.filter(type="DSP").count() == 3
+    assert brands["Contoso"].instances.count() == 3
