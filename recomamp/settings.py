@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "queries",
     "executions",
     "schedules",
+    "runsets",
 ]
 
 MIDDLEWARE = [
