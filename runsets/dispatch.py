@@ -72,9 +72,7 @@ def _room(run_set: RunSet, instance_pk, now: datetime) -> int:
     """Cells this set may start on this instance now: the set's share, AMC's ceiling, the rate."""
     ceiling = engine.quotas.CONCURRENT_PER_INSTANCE
     in_flight_everywhere = engine.active_on_instances([instance_pk]).get(instance_pk, 0)
-    mine = Cell.objects.filter(
-        run_set=run_set, instance_id=instance_pk, status=Cell.Status.SUBMITTED
-    ).count()
+    mine = Cell.objects.filter(run_set=run_set, instance_id=instance_pk, status=Cell.Status.SUBMITTED).count()
     room = min(min(run_set.max_in_flight, ceiling) - mine, ceiling - in_flight_everywhere)
     if run_set.rate_per_minute:
         recent = Cell.objects.filter(run_set=run_set, submitted_at__gt=now - timedelta(minutes=1)).count()
@@ -175,9 +173,11 @@ def recover(*, now: datetime | None = None) -> int:
     orphans = Cell.objects.filter(status=Cell.Status.SUBMITTED, execution__isnull=True).update(
         status=Cell.Status.FAILED, error="The execution was deleted.", finished_at=now
     )
-    stale = RunSet.objects.filter(status=RunSet.Status.RUNNING).annotate(
-        open=Count("cells", filter=Q(cells__status__in=Cell.OPEN))
-    ).filter(open=0)
+    stale = (
+        RunSet.objects.filter(status=RunSet.Status.RUNNING)
+        .annotate(open=Count("cells", filter=Q(cells__status__in=Cell.OPEN)))
+        .filter(open=0)
+    )
     for run_set_pk in stale.values_list("pk", flat=True):
         finish_if_done(run_set_pk, now=now)
     return repaired + orphans

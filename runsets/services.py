@@ -59,7 +59,9 @@ def create_run_set(
     if len(planned) > windows.MAX_WINDOWS:
         raise RunSetError(f"A run set holds at most {windows.MAX_WINDOWS} windows.")
     if not 1 <= max_in_flight <= engine.quotas.CONCURRENT_PER_INSTANCE:
-        raise RunSetError(f"Cells in flight per instance must be between 1 and {engine.quotas.CONCURRENT_PER_INSTANCE}.")
+        raise RunSetError(
+            f"Cells in flight per instance must be between 1 and {engine.quotas.CONCURRENT_PER_INSTANCE}."
+        )
     with transaction.atomic():
         run_set = RunSet.objects.create(
             owner=owner,
@@ -89,8 +91,12 @@ def create_run_set(
 def _add_cells(run_set: RunSet, instances, planned) -> int:
     cells = [
         Cell(
-            run_set=run_set, instance=instance, first_day=w.first_day, end_day=w.end_day,
-            window_start=w.start_utc, window_end=w.end_utc,
+            run_set=run_set,
+            instance=instance,
+            first_day=w.first_day,
+            end_day=w.end_day,
+            window_start=w.start_utc,
+            window_end=w.end_utc,
         )  # fmt: skip
         for instance in instances
         for w in planned
@@ -141,9 +147,9 @@ def cancel(run_set: RunSet, *, now: datetime | None = None) -> int:
         RunSet.objects.filter(pk=run_set.pk).exclude(status=RunSet.Status.CANCELLED).update(
             status=RunSet.Status.CANCELLED, finished_at=now
         )
-        waiting = Cell.objects.filter(
-            run_set=run_set, status__in=[Cell.Status.PENDING, Cell.Status.RETRYING]
-        ).update(status=Cell.Status.CANCELLED, error="Cancelled before it started.", finished_at=now)
+        waiting = Cell.objects.filter(run_set=run_set, status__in=[Cell.Status.PENDING, Cell.Status.RETRYING]).update(
+            status=Cell.Status.CANCELLED, error="Cancelled before it started.", finished_at=now
+        )
         from django_q.tasks import async_task
 
         transaction.on_commit(lambda: async_task("runsets.tasks.cancel_cells", run_set.pk))

@@ -8,87 +8,191 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('executions', '0003_unique_amc_execution'),
-        ('instances', '0001_initial'),
-        ('queries', '0001_initial'),
+        ("executions", "0003_unique_amc_execution"),
+        ("instances", "0001_initial"),
+        ("queries", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RunSet',
+            name="RunSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('run_set_id', models.CharField(default=runsets.models._readable_id, editable=False, max_length=32, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('sql_snapshot', models.TextField(help_text="The query's SQL when the set was created: every cell runs this.")),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('instance_parameters', models.JSONField(blank=True, default=dict, help_text='{instance pk: {name: value}}')),
-                ('period', models.CharField(choices=[('day', 'Every day'), ('week', 'Every ISO week (Monday–Sunday)'), ('month', 'Every calendar month'), ('n_days', 'Every N days')], default='week', max_length=8)),
-                ('n_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('lag_days', models.PositiveIntegerField(default=2)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('paused', 'Paused'), ('cancelled', 'Cancelled'), ('done', 'Done')], default='running', max_length=16)),
-                ('order', models.CharField(choices=[('newest', 'Newest window first'), ('oldest', 'Oldest window first')], default='newest', max_length=8)),
-                ('max_in_flight', models.PositiveIntegerField(default=10, help_text='Cells running at once per instance (AMC runs 10, shared with schedules and manual runs).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
-                ('rate_per_minute', models.PositiveIntegerField(blank=True, help_text='Cells started per minute.', null=True)),
-                ('max_retries', models.PositiveIntegerField(default=2, help_text='Automatic retries of transient AMC failures.')),
-                ('snowflake_enabled', models.BooleanField(default=False)),
-                ('snowflake_table', models.CharField(blank=True, max_length=255)),
-                ('snowflake_schema', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='run_sets', to=settings.AUTH_USER_MODEL)),
-                ('workflow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='run_sets', to='queries.workflow')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "run_set_id",
+                    models.CharField(default=runsets.models._readable_id, editable=False, max_length=32, unique=True),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "sql_snapshot",
+                    models.TextField(help_text="The query's SQL when the set was created: every cell runs this."),
+                ),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                (
+                    "instance_parameters",
+                    models.JSONField(blank=True, default=dict, help_text="{instance pk: {name: value}}"),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[
+                            ("day", "Every day"),
+                            ("week", "Every ISO week (Monday–Sunday)"),
+                            ("month", "Every calendar month"),
+                            ("n_days", "Every N days"),
+                        ],
+                        default="week",
+                        max_length=8,
+                    ),
+                ),
+                ("n_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("lag_days", models.PositiveIntegerField(default=2)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("cancelled", "Cancelled"),
+                            ("done", "Done"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "order",
+                    models.CharField(
+                        choices=[("newest", "Newest window first"), ("oldest", "Oldest window first")],
+                        default="newest",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "max_in_flight",
+                    models.PositiveIntegerField(
+                        default=10,
+                        help_text="Cells running at once per instance (AMC runs 10, shared with schedules and manual runs).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                (
+                    "rate_per_minute",
+                    models.PositiveIntegerField(blank=True, help_text="Cells started per minute.", null=True),
+                ),
+                (
+                    "max_retries",
+                    models.PositiveIntegerField(default=2, help_text="Automatic retries of transient AMC failures."),
+                ),
+                ("snowflake_enabled", models.BooleanField(default=False)),
+                ("snowflake_table", models.CharField(blank=True, max_length=255)),
+                ("snowflake_schema", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="run_sets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workflow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="run_sets", to="queries.workflow"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Cell',
+            name="Cell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_day', models.DateField(help_text="The window's first local day (included).")),
-                ('end_day', models.DateField(help_text="The local day after the window's last day (excluded).")),
-                ('window_start', models.DateTimeField()),
-                ('window_end', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Waiting'), ('submitted', 'Running'), ('retrying', 'Waiting to retry'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('error_line', models.PositiveIntegerField(blank=True, null=True)),
-                ('error_column', models.PositiveIntegerField(blank=True, null=True)),
-                ('row_count', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('execution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='run_set_cells', to='executions.execution')),
-                ('instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='run_set_cells', to='instances.amcinstance')),
-                ('run_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='runsets.runset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("first_day", models.DateField(help_text="The window's first local day (included).")),
+                ("end_day", models.DateField(help_text="The local day after the window's last day (excluded).")),
+                ("window_start", models.DateTimeField()),
+                ("window_end", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting"),
+                            ("submitted", "Running"),
+                            ("retrying", "Waiting to retry"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("error_line", models.PositiveIntegerField(blank=True, null=True)),
+                ("error_column", models.PositiveIntegerField(blank=True, null=True)),
+                ("row_count", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="run_set_cells",
+                        to="executions.execution",
+                    ),
+                ),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="run_set_cells",
+                        to="instances.amcinstance",
+                    ),
+                ),
+                (
+                    "run_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cells", to="runsets.runset"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run_set', 'instance', 'first_day'],
+                "ordering": ["run_set", "instance", "first_day"],
             },
         ),
         migrations.AddIndex(
-            model_name='runset',
-            index=models.Index(fields=['owner', '-created_at'], name='runset_owner_created'),
+            model_name="runset",
+            index=models.Index(fields=["owner", "-created_at"], name="runset_owner_created"),
         ),
         migrations.AddIndex(
-            model_name='cell',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='runset_cell_queue'),
+            model_name="cell",
+            index=models.Index(fields=["status", "next_attempt_at"], name="runset_cell_queue"),
         ),
         migrations.AddIndex(
-            model_name='cell',
-            index=models.Index(fields=['instance', 'status'], name='runset_cell_instance_status'),
+            model_name="cell",
+            index=models.Index(fields=["instance", "status"], name="runset_cell_instance_status"),
         ),
         migrations.AddConstraint(
-            model_name='cell',
-            constraint=models.UniqueConstraint(fields=('run_set', 'instance', 'first_day'), name='uniq_cell_per_instance_window'),
+            model_name="cell",
+            constraint=models.UniqueConstraint(
+                fields=("run_set", "instance", "first_day"), name="uniq_cell_per_instance_window"
+            ),
         ),
     ]

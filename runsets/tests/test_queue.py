@@ -45,7 +45,10 @@ def test_8_weeks_by_3_instances_run_every_cell_exactly_once(connected_user, work
     assert SandboxExecution.objects.count() == 24  # and AMC saw each once
     for cell in cells:
         assert cell.attempts == 1 and cell.row_count and cell.row_count > 0
-        assert (cell.execution.time_window_start, cell.execution.time_window_end) == (cell.window_start, cell.window_end)
+        assert (cell.execution.time_window_start, cell.execution.time_window_end) == (
+            cell.window_start,
+            cell.window_end,
+        )
         assert cell.execution.instance_id == cell.instance_id
         assert cell.execution.amc_workflow_id == workflow.workflow_id  # a saved-workflow run: no ad hoc quota
     # A second dispatch, and a lost signal replayed, start nothing new.

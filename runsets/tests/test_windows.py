@@ -24,7 +24,9 @@ def test_months_between_dates_in_a_zone():
 
 
 def test_days_and_n_days():
-    days = windows.generate(period="day", tz="UTC", today=date(2026, 1, 10), start=date(2026, 1, 1), end=date(2026, 1, 20))
+    days = windows.generate(
+        period="day", tz="UTC", today=date(2026, 1, 10), start=date(2026, 1, 1), end=date(2026, 1, 20)
+    )
     assert [w.first_day.day for w in days] == [1, 2, 3, 4, 5, 6, 7]  # the 8th is the reference day
     chunks = windows.generate(
         period="n_days", n_days=10, tz="UTC", today=date(2026, 3, 1), start=date(2026, 1, 1), end=date(2026, 1, 25)
@@ -36,7 +38,9 @@ def test_limits_and_errors():
     with pytest.raises(windows.WindowError, match="104"):
         windows.generate(period="day", tz="UTC", today=date(2026, 1, 1), start=date(2025, 1, 1), end=date(2025, 12, 1))
     with pytest.raises(windows.WindowError, match="No complete period"):
-        windows.generate(period="month", tz="UTC", today=date(2026, 1, 10), start=date(2026, 1, 1), end=date(2026, 1, 9))
+        windows.generate(
+            period="month", tz="UTC", today=date(2026, 1, 10), start=date(2026, 1, 1), end=date(2026, 1, 9)
+        )
     with pytest.raises(windows.WindowError):
         windows.generate(period="week", tz="UTC", today=date(2026, 1, 1), last=105)
     assert len(windows.generate(period="week", tz="UTC", today=date(2026, 1, 1), last=104)) == 104
