@@ -13,6 +13,7 @@ urlpatterns = [
     path("queries/", include("queries.urls")),
     path("executions/", include("executions.urls")),
     path("schedules/", include("schedules.urls")),
+    path("runsets/", include("runsets.urls")),
 ]
 
 if settings.AMC_SANDBOX_ENABLED:

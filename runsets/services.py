@@ -108,13 +108,13 @@ def _add_cells(run_set: RunSet, instances, planned) -> int:
 
 
 def planned_windows(run_set: RunSet) -> list[windows.Window]:
-    rows = run_set.cells.values_list("first_day", "end_day", "window_start", "window_end").distinct()
+    rows = run_set.cells.order_by().values_list("first_day", "end_day", "window_start", "window_end").distinct()
     return sorted((windows.Window(*row) for row in rows), key=lambda w: w.first_day)
 
 
 def extend(run_set: RunSet, *, instances=(), planned=()) -> int:
     """Add windows and/or instances; only the new (instance, window) pairs become cells."""
-    current = list(run_set.cells.values_list("instance", flat=True).distinct())
+    current = list(run_set.cells.order_by().values_list("instance", flat=True).distinct())
     from instances.models import AMCInstance
 
     all_instances = list(AMCInstance.objects.filter(pk__in=current)) + list(instances)
@@ -181,6 +181,18 @@ def retry_failed(run_set: RunSet) -> int:
     return count
 
 
+def rerun_cells(run_set: RunSet, cell_pks) -> int:
+    """Run chosen final cells again (fresh data for a window); Snowflake rows are updated, never duplicated."""
+    with transaction.atomic():
+        count = Cell.objects.filter(run_set=run_set, pk__in=list(cell_pks), status__in=Cell.FINAL).update(
+            status=Cell.Status.PENDING, next_attempt_at=None, finished_at=None
+        )
+        if count:
+            RunSet.objects.filter(pk=run_set.pk).update(status=RunSet.Status.RUNNING, finished_at=None)
+            transaction.on_commit(lambda: _kick(run_set.pk))
+    return count
+
+
 def _kick(run_set_pk: int) -> None:
     from django_q.tasks import async_task
 
@@ -235,3 +247,15 @@ def grid(run_set: RunSet) -> tuple[list, list[windows.Window], dict]:
 
 def open_cells_filter() -> Q:
     return Q(status__in=Cell.OPEN)
+
+
+def result_parts(run_set: RunSet) -> list:
+    """The succeeded cells' stored results, as parts of the combined table."""
+    from .combined import Part
+
+    cells = (
+        run_set.cells.filter(status=Cell.Status.SUCCEEDED, execution__result__isnull=False)
+        .select_related("execution__result__execution", "instance")
+        .order_by("first_day", "instance__instance_id")
+    )
+    return [Part(c.execution.result, c.instance.instance_id, c.first_day, c.last_day) for c in cells]

@@ -50,6 +50,14 @@ def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
     delivery = execution.snowflake_deliveries.create(table_name="t", status="failed", error=XSS)
     schedule = Schedule.objects.create(owner=user, workflow=workflow, instance=instance, name=XSS, description=XSS)
     schedule.runs.create(scheduled_for=datetime(2026, 1, 1, tzinfo=UTC), error=XSS)
+    from runsets.models import RunSet
+
+    run_set = RunSet.objects.create(owner=user, workflow=workflow, name=XSS, sql_snapshot=workflow.sql)
+    run_set.cells.create(
+        instance=instance, first_day=datetime(2026, 1, 1).date(), end_day=datetime(2026, 1, 8).date(),
+        window_start=datetime(2026, 1, 1, tzinfo=UTC), window_end=datetime(2026, 1, 8, tzinfo=UTC),
+        status="succeeded", execution=execution, error=XSS,
+    )  # fmt: skip
     return {
         "pk": instance.pk,
         "workflow_id": workflow.workflow_id,
@@ -57,6 +65,7 @@ def victim_objects(user, make_instance, make_workflow, settings, tmp_path):
         "schedule_id": schedule.schedule_id,
         "fmt": "csv",
         "delivery_id": delivery.pk,
+        "run_set_id": run_set.run_set_id,
     }
 
 
