@@ -47,3 +47,10 @@ def active_on_instances(instance_pks) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     return {row["instance_id"]: row["n"] for row in rows}
+
+
+def follow_once() -> dict:
+    """One pass of the execution follower (polling, fetching, recovery), for tools that run without a worker."""
+    from executions.following import follow_executions
+
+    return follow_executions()
