@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "executions",
     "schedules",
     "runsets",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("executions/", include("executions.urls")),
     path("schedules/", include("schedules.urls")),
     path("runsets/", include("runsets.urls")),
+    path("dashboards/", include("dashboards.urls")),
 ]
 
 if settings.AMC_SANDBOX_ENABLED:

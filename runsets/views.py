@@ -3,6 +3,7 @@ import os
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recomamp.ownership import get_object_for_user, owned_by
@@ -55,7 +56,8 @@ def runset_detail(request, run_set_id):
     run_set = _run_set(request, run_set_id)
     context = _grid_context(run_set)
     context["extend_form"] = ExtendForm(user=request.user, initial={"timezone": run_set.timezone})
-    context["dashboards"] = run_set.dashboards.all() if hasattr(run_set, "dashboards") else []
+    context["dashboards"] = run_set.dashboards.all()
+    context["dashboard_create_url"] = reverse("dashboard_create") + f"?run_set={run_set.run_set_id}"
     return render(request, "runsets/runset_detail.html", context)
 
 

@@ -1,0 +1,239 @@
+"""What a dashboard shows, computed from its source's results: series per window, KPIs, period deltas, breakdown.
+
+Additivity is explicit: an additive metric (impressions, spend) is summed across rows, instances and dimension
+values; a non-additive one (distinct users, rates, averages) is shown only where one result row gives the value
+(one window × instance × dimension value) and is never summed: a total that would need a sum is None ("n/a").
+The result is plain JSON, so a snapshot is this dict frozen.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from executions.results import NUMERIC_TYPES
+from executions.results.reader import sql_value
+from runsets import combined
+
+ADDITIVE, NON_ADDITIVE = "additive", "non_additive"
+NO_CHANGE_TOLERANCE = 0.0005  # relative: under 0.05 % reads "no change", not a green 0.00 %
+_NON_ADDITIVE_WORDS = (
+    "reach", "distinct", "unique", "users", "rate", "ctr", "cvr", "cpa", "cpc", "cpm", "avg", "average", "mean",
+    "pct", "percent", "ratio", "per_", "roas", "frequency", "share", "median",
+)  # fmt: skip
+_DOWN_IS_GOOD_WORDS = ("cost", "spend", "cpa", "cpc", "cpm", "price", "bounce")
+OTHER = "Other"
+
+
+def guess_kind(name: str, catalog_metrics: set[str] = frozenset()) -> str:
+    """A catalog metric column (e.g. impressions) is additive; otherwise the name decides."""
+    lowered = name.lower()
+    if lowered in catalog_metrics:
+        return ADDITIVE
+    return NON_ADDITIVE if any(word in lowered for word in _NON_ADDITIVE_WORDS) else ADDITIVE
+
+
+def guess_down_is_good(name: str) -> bool:
+    return any(word in name.lower() for word in _DOWN_IS_GOOD_WORDS)
+
+
+def catalog_metric_names() -> set[str]:
+    from queries.models import SchemaField
+
+    return {n.lower() for n in SchemaField.objects.filter(kind=SchemaField.Kind.METRIC).values_list("name", flat=True)}
+
+
+def parts_for(dashboard) -> list[combined.Part]:
+    if dashboard.run_set_id:
+        from runsets.services import result_parts
+
+        return result_parts(dashboard.run_set)
+    from schedules.models import ScheduleRun
+    from schedules.timing import get_zone
+
+    zone = get_zone(dashboard.schedule.timezone)
+    runs = (
+        ScheduleRun.objects.filter(schedule=dashboard.schedule, is_test=False, status=ScheduleRun.Status.SUCCEEDED)
+        .filter(execution__result__isnull=False, window_start__isnull=False)
+        .select_related("execution__result__execution", "schedule__instance")
+        .order_by("window_start")
+    )
+    return [
+        combined.Part(
+            r.execution.result,
+            r.schedule.instance.instance_id,
+            r.window_start.astimezone(zone).date(),
+            (r.window_end.astimezone(zone) - timedelta(seconds=1)).date(),
+        )  # fmt: skip
+        for r in runs
+    ]
+
+
+def columns_of(table: combined.Combined) -> tuple[list[str], list[str]]:
+    """(numeric columns: metric candidates, other columns: dimension candidates)."""
+    metrics = [c["name"] for c in table.columns if c["type"] in NUMERIC_TYPES]
+    dimensions = [c["name"] for c in table.columns if c["type"] not in NUMERIC_TYPES]
+    return metrics, dimensions
+
+
+def compute(dashboard, *, instances=(), values=(), start: date | None = None, end: date | None = None) -> dict:
+    table = combined.combine(parts_for(dashboard))
+    index = {c["name"]: (i, c["type"]) for i, c in enumerate(table.columns)}
+    metrics = [m for m in dashboard.metrics if m in index and index[m][1] in NUMERIC_TYPES]
+    dimension = dashboard.dimension if dashboard.dimension in index else ""
+    rows = _rows(table, index, metrics, dimension, list(instances), list(values), start, end)
+    windows = sorted({r[0] for r in rows})
+    catalog = catalog_metric_names()
+    data = {
+        "windows": [w.isoformat() for w in windows],
+        "instances": sorted({r[1] for r in rows}),
+        "dimension": dimension,
+        "dimension_values": sorted({r[2] for r in rows if r[2] is not None}, key=str)[:500],
+        "metrics": [],
+    }
+    for position, metric in enumerate(metrics):
+        kind = dashboard.kinds.get(metric) or guess_kind(metric, catalog)
+        down_good = metric in dashboard.down_is_good
+        cells = [(w, inst, dim, sums[position], counts[position]) for w, inst, dim, sums, counts in rows]
+        totals = _aggregate(cells, lambda c: c[0], kind)
+        series = _series(cells, dashboard, kind, windows)
+        data["metrics"].append(
+            {
+                "name": metric, "kind": kind, "down_is_good": down_good,
+                "total": [totals.get(w) for w in windows], "series": series,
+                "kpi": _kpi(windows, totals, down_good),
+                "breakdown": _breakdown(cells, windows, kind, down_good) if dimension else [],
+            }
+        )  # fmt: skip
+    return data
+
+
+def _rows(table, index, metrics, dimension, instances, values, start, end):
+    """(window, instance, dimension value, [sum per metric], [count per metric]) at the finest grain."""
+    if not table.parts or not metrics:
+        return []
+    dim_sql = f"c{index[dimension][0]}" if dimension else "NULL"
+    sums = ", ".join(f"SUM({sql_value(index[m][0], 'decimal')})" for m in metrics)
+    counts = ", ".join(f"COUNT({sql_value(index[m][0], 'decimal')})" for m in metrics)
+    where, params = ["TRUE"], {}
+    if instances:
+        where.append("list_contains($instances, instance)")
+        params["instances"] = instances
+    if values and dimension:
+        where.append(f"list_contains($values, {dim_sql})")
+        params["values"] = [str(v) for v in values]
+    if start:
+        where.append("window_start >= $start")
+        params["start"] = start
+    if end:
+        where.append("window_start <= $end")
+        params["end"] = end
+    sql = (
+        f"SELECT window_start, instance, {dim_sql} AS d, {sums}, {counts} FROM combined "
+        f"WHERE {' AND '.join(where)} GROUP BY 1, 2, 3"
+    )
+    with combined.relation(table) as con:
+        fetched = con.execute(sql, params).fetchall()
+    n = len(metrics)
+    return [(r[0], r[1], r[2], list(r[3 : 3 + n]), list(r[3 + n : 3 + 2 * n])) for r in fetched]
+
+
+def _aggregate(cells, key, kind) -> dict:
+    """Sum additive values per key; a non-additive value only where one result row is the whole group."""
+    sums, rows = defaultdict(float), defaultdict(int)
+    present = set()
+    for cell in cells:
+        k = key(cell)
+        if cell[4]:
+            sums[k] += cell[3]
+            rows[k] += cell[4]
+            present.add(k)
+    return {k: (sums[k] if kind == ADDITIVE or rows[k] == 1 else None) for k in present}
+
+
+def _series(cells, dashboard, kind, windows) -> list[dict]:
+    split = dashboard.split
+    if split == "instance":
+        keys = sorted({c[1] for c in cells})
+        values = _aggregate(cells, lambda c: (c[0], c[1]), kind)
+        return [{"name": k, "values": [values.get((w, k)) for w in windows]} for k in keys]
+    if split == "dimension" and dashboard.dimension:
+        latest = windows[-1] if windows else None
+        ranking = _aggregate([c for c in cells if c[0] == latest], lambda c: c[2], ADDITIVE)
+        top = [k for k, _v in sorted(ranking.items(), key=lambda kv: -(kv[1] or 0))[: dashboard.top_n]]
+        grouped = _aggregate(cells, lambda c: (c[0], c[2] if c[2] in top else OTHER), kind)
+        names = [*top, *([OTHER] if any(k[1] == OTHER for k in grouped) else [])]
+        return [{"name": str(k), "values": [grouped.get((w, k)) for w in windows]} for k in names]
+    return []
+
+
+def _year_before(windows, latest):
+    for candidate in (latest - timedelta(days=364), _same_day_last_year(latest)):
+        if candidate in windows:
+            return candidate
+    return None
+
+
+def _same_day_last_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def change(current, previous, down_is_good: bool) -> dict | None:
+    """Absolute and relative change, and whether it is good; within the tolerance it is "no change"."""
+    if current is None or previous is None:
+        return None
+    delta = current - previous
+    pct = (delta / abs(previous)) if previous else None
+    flat = delta == 0 or (pct is not None and abs(pct) < NO_CHANGE_TOLERANCE)
+    tone = "flat" if flat else ("good" if (delta < 0) == down_is_good else "bad")
+    return {"delta": delta, "pct": None if pct is None else pct * 100, "tone": tone}
+
+
+def _kpi(windows, totals, down_is_good) -> dict:
+    if not windows:
+        return {}
+    latest = windows[-1]
+    previous = windows[-2] if len(windows) > 1 else None
+    year = _year_before(windows, latest)
+    value = totals.get(latest)
+    return {
+        "window": latest.isoformat(),
+        "value": value,
+        "previous": totals.get(previous) if previous else None,
+        "vs_previous": change(value, totals.get(previous), down_is_good) if previous else None,
+        "vs_year": change(value, totals.get(year), down_is_good) if year else None,
+        "history": [totals.get(w) for w in windows],
+    }
+
+
+def _breakdown(cells, windows, kind, down_is_good) -> list[dict]:
+    per = _aggregate(cells, lambda c: (c[0], c[2]), kind)
+    latest = windows[-1] if windows else None
+    previous = windows[-2] if len(windows) > 1 else None
+    rows = []
+    for value in sorted({k[1] for k in per}, key=str):
+        current, before = per.get((latest, value)), per.get((previous, value))
+        rows.append(
+            {
+                "value": value, "current": current, "previous": before,
+                "change": change(current, before, down_is_good),
+                "history": [per.get((w, value)) for w in windows],
+            }
+        )  # fmt: skip
+    return rows
+
+
+def sort_breakdown(rows: list[dict], key: str, descending: bool) -> list[dict]:
+    def value(row):
+        if key == "value":
+            return str(row["value"])
+        if key in ("delta", "pct"):
+            return (row["change"] or {}).get(key)
+        return row.get(key)
+
+    present = [r for r in rows if value(r) is not None]
+    missing = [r for r in rows if value(r) is None]
+    return sorted(present, key=value, reverse=descending) + missing
