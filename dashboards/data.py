@@ -8,7 +8,6 @@ The result is plain JSON, so a snapshot is this dict frozen.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 from executions.results import NUMERIC_TYPES
@@ -95,14 +94,14 @@ def compute(dashboard, *, instances=(), values=(), start: date | None = None, en
         kind = dashboard.kinds.get(metric) or guess_kind(metric, catalog)
         down_good = metric in dashboard.down_is_good
         cells = [(w, inst, dim, sums[position], counts[position]) for w, inst, dim, sums, counts in rows]
-        totals = _aggregate(cells, lambda c: c[0], kind)
-        series = _series(cells, dashboard, kind, windows)
+        by_value = _group(cells, lambda c: (c[0], c[2]))  # the breakdown's grain: window × dimension value
+        totals = _values(_regroup(by_value, lambda k: k[0]), kind)
         data["metrics"].append(
             {
                 "name": metric, "kind": kind, "down_is_good": down_good,
-                "total": [totals.get(w) for w in windows], "series": series,
+                "total": [totals.get(w) for w in windows], "series": _series(cells, by_value, dashboard, kind, windows),
                 "kpi": _kpi(windows, totals, down_good),
-                "breakdown": _breakdown(cells, windows, kind, down_good) if dimension else [],
+                "breakdown": _breakdown(by_value, windows, kind, down_good) if dimension else [],
             }
         )  # fmt: skip
     return data
@@ -138,31 +137,44 @@ def _rows(table, index, metrics, dimension, instances, values, start, end):
     return [(r[0], r[1], r[2], list(r[3 : 3 + n]), list(r[3 + n : 3 + 2 * n])) for r in fetched]
 
 
-def _aggregate(cells, key, kind) -> dict:
-    """Sum additive values per key; a non-additive value only where one result row is the whole group."""
-    sums, rows = defaultdict(float), defaultdict(int)
-    present = set()
+def _group(cells, key) -> dict:
+    """{key: [sum, rows]} over the finest-grain cells (rows = result rows holding a value)."""
+    groups: dict = {}
     for cell in cells:
-        k = key(cell)
         if cell[4]:
-            sums[k] += cell[3]
-            rows[k] += cell[4]
-            present.add(k)
-    return {k: (sums[k] if kind == ADDITIVE or rows[k] == 1 else None) for k in present}
+            group = groups.setdefault(key(cell), [0.0, 0])
+            group[0] += cell[3]
+            group[1] += cell[4]
+    return groups
 
 
-def _series(cells, dashboard, kind, windows) -> list[dict]:
+def _regroup(groups: dict, key) -> dict:
+    merged: dict = {}
+    for k, (total, rows) in groups.items():
+        group = merged.setdefault(key(k), [0.0, 0])
+        group[0] += total
+        group[1] += rows
+    return merged
+
+
+def _values(groups: dict, kind: str) -> dict:
+    """An additive group's sum; a non-additive value only where one result row is the whole group."""
+    return {k: (total if kind == ADDITIVE or rows == 1 else None) for k, (total, rows) in groups.items()}
+
+
+def _series(cells, by_value, dashboard, kind, windows) -> list[dict]:
     split = dashboard.split
     if split == "instance":
-        keys = sorted({c[1] for c in cells})
-        values = _aggregate(cells, lambda c: (c[0], c[1]), kind)
+        values = _values(_group(cells, lambda c: (c[0], c[1])), kind)
+        keys = sorted({k[1] for k in values})
         return [{"name": k, "values": [values.get((w, k)) for w in windows]} for k in keys]
     if split == "dimension" and dashboard.dimension:
         latest = windows[-1] if windows else None
-        ranking = _aggregate([c for c in cells if c[0] == latest], lambda c: c[2], ADDITIVE)
-        top = [k for k, _v in sorted(ranking.items(), key=lambda kv: -(kv[1] or 0))[: dashboard.top_n]]
-        grouped = _aggregate(cells, lambda c: (c[0], c[2] if c[2] in top else OTHER), kind)
-        names = [*top, *([OTHER] if any(k[1] == OTHER for k in grouped) else [])]
+        ranking = {k[1]: v[0] for k, v in by_value.items() if k[0] == latest}
+        top = set(sorted(ranking, key=lambda k: -ranking[k])[: dashboard.top_n])
+        ordered = sorted(top, key=lambda k: -ranking[k])
+        grouped = _values(_regroup(by_value, lambda k: (k[0], k[1] if k[1] in top else OTHER)), kind)
+        names = [*ordered, *([OTHER] if any(k[1] == OTHER for k in grouped) else [])]
         return [{"name": str(k), "values": [grouped.get((w, k)) for w in windows]} for k in names]
     return []
 
@@ -209,8 +221,8 @@ def _kpi(windows, totals, down_is_good) -> dict:
     }
 
 
-def _breakdown(cells, windows, kind, down_is_good) -> list[dict]:
-    per = _aggregate(cells, lambda c: (c[0], c[2]), kind)
+def _breakdown(by_value, windows, kind, down_is_good) -> list[dict]:
+    per = _values(by_value, kind)
     latest = windows[-1] if windows else None
     previous = windows[-2] if len(windows) > 1 else None
     rows = []

@@ -18,6 +18,8 @@ from . import charts, data, sharing
 from .forms import DashboardForm
 from .models import Dashboard, ShareLink, Snapshot
 
+BREAKDOWN_ROWS = 50
+
 
 def _dashboard(request, dashboard_id):
     qs = Dashboard.objects.select_related("run_set", "schedule")
@@ -90,7 +92,9 @@ def dashboard_detail(request, dashboard_id):
     computed = snapshot.data if snapshot else data.compute(dashboard, **filters)
     sort, descending = request.GET.get("sort", "current"), request.GET.get("dir", "desc") == "desc"
     for metric in computed["metrics"]:
-        metric["breakdown"] = data.sort_breakdown(metric["breakdown"], sort, descending)
+        rows = data.sort_breakdown(metric["breakdown"], sort, descending)
+        metric["breakdown_total"] = len(rows)
+        metric["breakdown"] = rows[:BREAKDOWN_ROWS]  # the CSV export has them all
     context = {
         "dashboard": dashboard, "d": _decorate(computed), "filters": filters, "snapshot": snapshot, "sort": sort,
         "descending": descending, "snapshots": dashboard.snapshots.all()[:20], "breakdown_columns": _columns(computed),
@@ -161,6 +165,9 @@ def dashboard_shared(request, token):
     if link is None:
         raise Http404("This link is unknown, expired or revoked.")
     computed = link.snapshot.data if link.snapshot else data.compute(link.dashboard)
+    for metric in computed["metrics"]:
+        rows = data.sort_breakdown(metric["breakdown"], "current", True)
+        metric["breakdown_total"], metric["breakdown"] = len(rows), rows[:BREAKDOWN_ROWS]
     context = {
         "dashboard": link.dashboard,
         "d": _decorate(computed),

@@ -7,67 +7,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('runsets', '0001_run_sets_and_cells'),
-        ('schedules', '0001_initial'),
+        ("runsets", "0001_run_sets_and_cells"),
+        ("schedules", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Dashboard',
+            name="Dashboard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dashboard_id', models.CharField(default=dashboards.models._readable_id, editable=False, max_length=32, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('metrics', models.JSONField(default=list, help_text='Result columns shown as metrics, in order.')),
-                ('dimension', models.CharField(blank=True, help_text='Result column broken down (optional).', max_length=255)),
-                ('split', models.CharField(choices=[('none', 'Total'), ('instance', 'By instance'), ('dimension', 'By the dimension (top N + other)')], default='none', max_length=16)),
-                ('top_n', models.PositiveIntegerField(default=5)),
-                ('kinds', models.JSONField(blank=True, default=dict, help_text='{column: additive | non_additive} overrides.')),
-                ('down_is_good', models.JSONField(blank=True, default=list, help_text='Metrics for which a fall reads green.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dashboards', to=settings.AUTH_USER_MODEL)),
-                ('run_set', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='dashboards', to='runsets.runset')),
-                ('schedule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='dashboards', to='schedules.schedule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "dashboard_id",
+                    models.CharField(
+                        default=dashboards.models._readable_id, editable=False, max_length=32, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("metrics", models.JSONField(default=list, help_text="Result columns shown as metrics, in order.")),
+                (
+                    "dimension",
+                    models.CharField(blank=True, help_text="Result column broken down (optional).", max_length=255),
+                ),
+                (
+                    "split",
+                    models.CharField(
+                        choices=[
+                            ("none", "Total"),
+                            ("instance", "By instance"),
+                            ("dimension", "By the dimension (top N + other)"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("top_n", models.PositiveIntegerField(default=5)),
+                (
+                    "kinds",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="{column: additive | non_additive} overrides."
+                    ),
+                ),
+                (
+                    "down_is_good",
+                    models.JSONField(blank=True, default=list, help_text="Metrics for which a fall reads green."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dashboards",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run_set",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dashboards",
+                        to="runsets.runset",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dashboards",
+                        to="schedules.schedule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('dashboard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='dashboards.dashboard')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("data", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "dashboard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="snapshots", to="dashboards.dashboard"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ShareLink',
+            name="ShareLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(default=dashboards.models._nonce, editable=False, max_length=32)),
-                ('expires_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('dashboard', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='share_links', to='dashboards.dashboard')),
-                ('snapshot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='links', to='dashboards.snapshot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nonce", models.CharField(default=dashboards.models._nonce, editable=False, max_length=32)),
+                ("expires_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "dashboard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="share_links",
+                        to="dashboards.dashboard",
+                    ),
+                ),
+                (
+                    "snapshot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="dashboards.snapshot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='dashboard',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('run_set__isnull', False), ('schedule__isnull', True)), models.Q(('run_set__isnull', True), ('schedule__isnull', False)), _connector='OR'), name='dashboard_has_one_source'),
+            model_name="dashboard",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("run_set__isnull", False), ("schedule__isnull", True)),
+                    models.Q(("run_set__isnull", True), ("schedule__isnull", False)),
+                    _connector="OR",
+                ),
+                name="dashboard_has_one_source",
+            ),
         ),
     ]
