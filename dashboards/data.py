@@ -80,26 +80,30 @@ def compute(dashboard, *, instances=(), values=(), start: date | None = None, en
     index = {c["name"]: (i, c["type"]) for i, c in enumerate(table.columns)}
     metrics = [m for m in dashboard.metrics if m in index and index[m][1] in NUMERIC_TYPES]
     dimension = dashboard.dimension if dashboard.dimension in index else ""
-    rows = _rows(table, index, metrics, dimension, list(instances), list(values), start, end)
-    windows = sorted({r[0] for r in rows})
+    sets = _grouped(table, index, metrics, dimension, list(instances), list(values), start, end)
+    windows = sorted({key for key, _s, _c in sets["w"]})
     catalog = catalog_metric_names()
     data = {
         "windows": [w.isoformat() for w in windows],
-        "instances": sorted({r[1] for r in rows}),
+        "instances": sorted({key[1] for key, _s, _c in sets["wi"]}),
         "dimension": dimension,
-        "dimension_values": sorted({r[2] for r in rows if r[2] is not None}, key=str)[:500],
+        "dimension_values": sorted({key[1] for key, _s, _c in sets["wd"] if key[1] is not None}, key=str)[:500],
         "metrics": [],
     }
     for position, metric in enumerate(metrics):
         kind = dashboard.kinds.get(metric) or guess_kind(metric, catalog)
         down_good = metric in dashboard.down_is_good
-        cells = [(w, inst, dim, sums[position], counts[position]) for w, inst, dim, sums, counts in rows]
-        by_value = _group(cells, lambda c: (c[0], c[2]))  # the breakdown's grain: window × dimension value
-        totals = _values(_regroup(by_value, lambda k: k[0]), kind)
+
+        def groups(name, position=position):
+            return {key: [sums[position], counts[position]] for key, sums, counts in sets[name] if counts[position]}
+
+        by_value = groups("wd")  # the breakdown's grain: window × dimension value (instances summed)
+        totals = _values(groups("w"), kind)
+        series = _series(by_value, groups("wi") if dashboard.split == "instance" else {}, dashboard, kind, windows)
         data["metrics"].append(
             {
                 "name": metric, "kind": kind, "down_is_good": down_good,
-                "total": [totals.get(w) for w in windows], "series": _series(cells, by_value, dashboard, kind, windows),
+                "total": [totals.get(w) for w in windows], "series": series,
                 "kpi": _kpi(windows, totals, down_good),
                 "breakdown": _breakdown(by_value, windows, kind, down_good) if dimension else [],
             }
@@ -107,10 +111,12 @@ def compute(dashboard, *, instances=(), values=(), start: date | None = None, en
     return data
 
 
-def _rows(table, index, metrics, dimension, instances, values, start, end):
-    """(window, instance, dimension value, [sum per metric], [count per metric]) at the finest grain."""
+def _grouped(table, index, metrics, dimension, instances, values, start, end) -> dict:
+    """Sums and row counts per metric in one DuckDB pass, for three groupings: "wd" (window, dimension value),
+    "w" (window) and "wi" (window, instance). Row counts let a non-additive value show only for a single row."""
+    empty = {"wd": [], "w": [], "wi": []}
     if not table.parts or not metrics:
-        return []
+        return empty
     dim_sql = f"c{index[dimension][0]}" if dimension else "NULL"
     sums = ", ".join(f"SUM({sql_value(index[m][0], 'decimal')})" for m in metrics)
     counts = ", ".join(f"COUNT({sql_value(index[m][0], 'decimal')})" for m in metrics)
@@ -128,24 +134,22 @@ def _rows(table, index, metrics, dimension, instances, values, start, end):
         where.append("window_start <= $end")
         params["end"] = end
     sql = (
-        f"SELECT window_start, instance, {dim_sql} AS d, {sums}, {counts} FROM combined "
-        f"WHERE {' AND '.join(where)} GROUP BY 1, 2, 3"
+        f"SELECT GROUPING(instance), GROUPING(d), window_start, instance, d, {sums}, {counts} "
+        f"FROM (SELECT *, {dim_sql} AS d FROM combined WHERE {' AND '.join(where)}) "
+        "GROUP BY GROUPING SETS ((window_start, d), (window_start), (window_start, instance))"
     )
     with combined.relation(table) as con:
         fetched = con.execute(sql, params).fetchall()
     n = len(metrics)
-    return [(r[0], r[1], r[2], list(r[3 : 3 + n]), list(r[3 + n : 3 + 2 * n])) for r in fetched]
-
-
-def _group(cells, key) -> dict:
-    """{key: [sum, rows]} over the finest-grain cells (rows = result rows holding a value)."""
-    groups: dict = {}
-    for cell in cells:
-        if cell[4]:
-            group = groups.setdefault(key(cell), [0.0, 0])
-            group[0] += cell[3]
-            group[1] += cell[4]
-    return groups
+    for row in fetched:
+        no_instance, no_dimension, window = row[0], row[1], row[2]
+        name, key = (
+            ("w", window)
+            if no_instance and no_dimension
+            else (("wd", (window, row[4])) if no_instance else ("wi", (window, row[3])))
+        )
+        empty[name].append((key, row[5 : 5 + n], row[5 + n : 5 + 2 * n]))
+    return empty
 
 
 def _regroup(groups: dict, key) -> dict:
@@ -162,10 +166,10 @@ def _values(groups: dict, kind: str) -> dict:
     return {k: (total if kind == ADDITIVE or rows == 1 else None) for k, (total, rows) in groups.items()}
 
 
-def _series(cells, by_value, dashboard, kind, windows) -> list[dict]:
+def _series(by_value, by_instance, dashboard, kind, windows) -> list[dict]:
     split = dashboard.split
     if split == "instance":
-        values = _values(_group(cells, lambda c: (c[0], c[1])), kind)
+        values = _values(by_instance, kind)
         keys = sorted({k[1] for k in values})
         return [{"name": k, "values": [values.get((w, k)) for w in windows]} for k in keys]
     if split == "dimension" and dashboard.dimension:
