@@ -98,8 +98,11 @@ def compute(dashboard, *, instances=(), values=(), start: date | None = None, en
             return {key: [sums[position], counts[position]] for key, sums, counts in sets[name] if counts[position]}
 
         by_value = groups("wd")  # the breakdown's grain: window × dimension value (instances summed)
-        totals = _values(groups("w"), kind)
-        series = _series(by_value, groups("wi") if dashboard.split == "instance" else {}, dashboard, kind, windows)
+        by_window = groups("w")
+        totals = _values(by_window, kind)
+        series = _series(
+            by_value, by_window, groups("wi") if dashboard.split == "instance" else {}, dashboard, kind, windows
+        )
         data["metrics"].append(
             {
                 "name": metric, "kind": kind, "down_is_good": down_good,
@@ -152,21 +155,12 @@ def _grouped(table, index, metrics, dimension, instances, values, start, end) ->
     return empty
 
 
-def _regroup(groups: dict, key) -> dict:
-    merged: dict = {}
-    for k, (total, rows) in groups.items():
-        group = merged.setdefault(key(k), [0.0, 0])
-        group[0] += total
-        group[1] += rows
-    return merged
-
-
 def _values(groups: dict, kind: str) -> dict:
     """An additive group's sum; a non-additive value only where one result row is the whole group."""
     return {k: (total if kind == ADDITIVE or rows == 1 else None) for k, (total, rows) in groups.items()}
 
 
-def _series(by_value, by_instance, dashboard, kind, windows) -> list[dict]:
+def _series(by_value, by_window, by_instance, dashboard, kind, windows) -> list[dict]:
     split = dashboard.split
     if split == "instance":
         values = _values(by_instance, kind)
@@ -177,7 +171,14 @@ def _series(by_value, by_instance, dashboard, kind, windows) -> list[dict]:
         ranking = {k[1]: v[0] for k, v in by_value.items() if k[0] == latest}
         top = set(sorted(ranking, key=lambda k: -ranking[k])[: dashboard.top_n])
         ordered = sorted(top, key=lambda k: -ranking[k])
-        grouped = _values(_regroup(by_value, lambda k: (k[0], k[1] if k[1] in top else OTHER)), kind)
+        # Other = the window's total minus its top values (sums and row counts), without a pass over every value.
+        grouped = {(w, k): by_value[(w, k)] for w in windows for k in ordered if (w, k) in by_value}
+        for w, (total, rows) in by_window.items():
+            top_total = sum(grouped[(w, k)][0] for k in ordered if (w, k) in grouped)
+            top_rows = sum(grouped[(w, k)][1] for k in ordered if (w, k) in grouped)
+            if rows > top_rows:
+                grouped[(w, OTHER)] = [total - top_total, rows - top_rows]
+        grouped = _values(grouped, kind)
         names = [*ordered, *([OTHER] if any(k[1] == OTHER for k in grouped) else [])]
         return [{"name": str(k), "values": [grouped.get((w, k)) for w in windows]} for k in names]
     return []

@@ -76,6 +76,12 @@ def test_dashboard_numbers_equal_the_cells(run_set):
     for row in impressions["breakdown"]:  # per campaign, summed over instances; absent is n/a, not 0
         assert row["current"] == totals.get((latest, row["value"]))
         assert row["previous"] == totals.get((previous, row["value"]))
+    Dashboard.objects.filter(pk=dashboard.pk).update(split="dimension", top_n=1)
+    dashboard.refresh_from_db()
+    top = data.compute(dashboard)["metrics"][0]
+    assert [s["name"] for s in top["series"]][-1] == data.OTHER and len(top["series"]) == 2
+    for i, window in enumerate(computed["windows"]):  # the top value + Other add up to the window's total
+        assert sum(s["values"][i] or 0 for s in top["series"]) == pytest.approx(per_window[window])
     filtered = data.compute(dashboard, start=computed["windows"][1], end=computed["windows"][2])
     assert filtered["windows"] == computed["windows"][1:3]
 
