@@ -10,6 +10,7 @@ BACKGROUND_TASKS = {
     "refresh-amazon-tokens": ("accounts.tasks.refresh_expiring_tokens", 10),
     "follow-executions": ("executions.tasks.follow_executions_loop", 1),
     "dispatch-schedules": ("schedules.tasks.run_scheduler_cycle", 1),
+    "dispatch-run-sets": ("runsets.tasks.run_cycle", 1),
 }
 
 

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "schedules",
     "guides",
     "brands",
+    "runsets",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,8 @@ urlpatterns = [
     path("schedules/", include("schedules.urls")),
     path("guides/", include("guides.urls")),
     path("brands/", include("brands.urls")),
+    path("runsets/", include("runsets.urls")),
+    path("dashboards/", include("dashboards.urls")),
 ]
 
 if settings.AMC_SANDBOX_ENABLED:

@@ -12,7 +12,8 @@ from schedules.models import Schedule
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "health"}  # the only pages without login (the sandbox has its own token auth)
+PUBLIC = {"login", "health", "dashboard_shared"}  # the only pages without login (the sandbox has its own token auth)
+# dashboard_shared shows one dashboard to anyone holding its signed, expiring, revocable link (dashboards.sharing).
 SKIPPED_NAMESPACES = {"admin"}  # Django's admin has its own staff checks, covered by the admin tests
 XSS = '<script>alert("x")</script>'
 # Build guides are shared content (like the library); what is per user on them is checked separately below.
@@ -61,6 +62,19 @@ def victim_objects(user, make_instance, make_workflow, make_guide, settings, tmp
     brand.instances.add(instance)
     brand.asins.create(asin="B0AAAAAAA1", title=XSS, marketplace=XSS[:32])
     brand.campaigns.create(campaign_id="111", name=XSS, instance=instance)
+    from runsets.models import RunSet
+
+    run_set = RunSet.objects.create(owner=user, workflow=workflow, name=XSS, sql_snapshot=workflow.sql)
+    run_set.cells.create(
+        instance=instance, first_day=datetime(2026, 1, 1).date(), end_day=datetime(2026, 1, 8).date(),
+        window_start=datetime(2026, 1, 1, tzinfo=UTC), window_end=datetime(2026, 1, 8, tzinfo=UTC),
+        status="succeeded", execution=execution, error=XSS,
+    )  # fmt: skip
+    from dashboards.models import Dashboard
+    from dashboards.sharing import create_link, token_for
+
+    dashboard = Dashboard.objects.create(owner=user, name=XSS, run_set=run_set, metrics=["n"], dimension="campaign")
+    link = create_link(dashboard)
     return {
         "brand_id": brand.pk,
         "slug": guide.slug,
@@ -71,6 +85,11 @@ def victim_objects(user, make_instance, make_workflow, make_guide, settings, tmp
         "schedule_id": schedule.schedule_id,
         "fmt": "csv",
         "delivery_id": delivery.pk,
+        "run_set_id": run_set.run_set_id,
+        "dashboard_id": dashboard.dashboard_id,
+        "index": 0,
+        "link_id": link.pk,
+        "token": token_for(link),
     }
 
 
@@ -117,7 +136,7 @@ def test_a_second_user_gets_404_for_every_object_of_the_first(client, other_user
     client.force_login(other_user)
     urls, _ = owned_urls(victim_objects)
     for name, url, has_object in urls:
-        if not has_object or name in SHARED_CONTENT:
+        if not has_object or name in SHARED_CONTENT or name in PUBLIC:
             continue
         for method in (client.get, client.post):
             status = method(url).status_code

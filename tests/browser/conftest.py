@@ -65,6 +65,7 @@ def workers(amc_sandbox, live_server, settings, sandbox_dataset, tmp_path):
         "qcluster": ["qcluster"],
         "dispatcher": ["dispatch_schedules", "--interval", "2"],
         "follower": ["follow_executions", "--interval", "1"],
+        "runset-dispatcher": ["dispatch_run_sets", "--interval", "2"],
     }
     processes = []
     for label, args in commands.items():
