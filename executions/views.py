@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -9,6 +9,8 @@ from accounts.amazon import AmazonConnectionError
 from queries.forms import normalize_newlines
 from queries.models import Workflow
 from recomamp.amc.errors import AMCError
+from recomamp.bounds import bounded_int
+from recomamp.edge import bad_request
 from recomamp.ownership import get_object_for_user, owned_by
 
 from . import services
@@ -176,7 +178,7 @@ def execution_results(request, execution_id):
     try:
         page = read_page(result, page=_int(request.GET.get("page"), 1), page_size=50, sort=sort, descending=descending)
     except ResultReadError as exc:
-        return HttpResponse(str(exc), status=400)
+        return bad_request(request, str(exc))
     context = {"execution": execution, "result": result, "page": page, "sort": sort, "descending": descending}
     template = "executions/results.html#table" if request.htmx else "executions/results.html"
     return render(request, template, context)
@@ -217,7 +219,4 @@ def execution_download(request, execution_id, fmt):
 
 
 def _int(value, default):
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return default
+    return bounded_int(value, default)

@@ -50,6 +50,8 @@ def parse(sql: str) -> exp.Expression:
         raise _syntax_error(sql, error) from None
     except TokenError:
         raise _unterminated_error(sql) from None
+    except RecursionError:  # AMC refuses absurdly nested text with a compile error too
+        raise CompileError("The query is nested too deeply to be compiled") from None
     statements = [s for s in statements if s is not None]
     if len(statements) != 1:
         raise _extra_statement_error(sql)
