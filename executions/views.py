@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -9,7 +11,7 @@ from accounts.amazon import AmazonConnectionError
 from queries.forms import normalize_newlines
 from queries.models import Workflow
 from recomamp.amc.errors import AMCError
-from recomamp.bounds import bounded_int
+from recomamp.bounds import beyond_retention, bounded_int
 from recomamp.edge import bad_request
 from recomamp.ownership import get_object_for_user, owned_by
 
@@ -55,6 +57,9 @@ def execution_run(request):
             form.add_error(field if field in form.fields else None, str(exc))
         else:
             messages.success(request, f"Execution {execution.execution_id} queued.")
+            explicit = form.cleaned_data["window_type"] == "EXPLICIT"
+            if explicit and beyond_retention(form.cleaned_data["start_date"], date.today()):
+                messages.warning(request, "AMC keeps about 13 months of data: the start of this window may be empty.")
             return redirect("execution_detail", execution_id=execution.execution_id)
     return render(request, "executions/run.html", {"form": form, "workflow": workflow, "sql": sql})
 
