@@ -153,3 +153,12 @@ def test_oversize_values_are_refused_at_the_edge(probe):
     assert probe.get(reverse("instance_list"), {"q": "x" * 3_000}).status_code == 400
     assert probe.post(reverse("editor_live"), {"sql": "x" * 250_000}).status_code == 400
     assert probe.get("/queries/mine/" + "w" * 1_200 + "/").status_code == 400
+
+
+def test_every_csv_we_produce_neutralises_formula_cells(probe, execution_with_result):
+    from recomamp.csv_safety import neutralised_csv
+
+    url = reverse("execution_download", args=[execution_with_result.execution_id, "csv"])
+    body = b"".join(probe.get(url).streaming_content).decode()
+    assert body == 'campaign\n"\'=HYPERLINK(""http://evil.example"",""x"")"\nplain\n'
+    assert "".join(neutralised_csv(["n,v\r\n", "-5,+1.5\r\n", "@x,\tcmd\r\n"])) == "n,v\r\n-5,+1.5\r\n'@x,'\tcmd\r\n"
