@@ -1,9 +1,9 @@
-"""Child processes that end with their parent, whatever ends it (docs/operations.md).
+"""Child processes that end with their parent, whatever ends it.
 
 `serve` starts the web server and qcluster as children. Ctrl-C reaches the whole process group, but a
 supervisor, `timeout` or `kill PID` signals `serve` alone; and SIGKILL gives it no chance to clean up. So
 each child asks Linux to send it SIGTERM when its parent dies (PR_SET_PDEATHSIG), and `serve` turns
-SIGTERM and SIGHUP into the same orderly stop as Ctrl-C.
+SIGTERM and SIGHUP into the same orderly stop as Ctrl-C. See docs/reliability.md (Security and robustness).
 """
 
 import ctypes

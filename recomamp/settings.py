@@ -241,6 +241,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # runserver's access log goes through the redacting handler too (OAuth codes, signed links).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
