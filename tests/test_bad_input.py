@@ -52,7 +52,8 @@ def test_no_view_builds_an_http_response_from_interpolated_text():
         if ".venv" in path.parts or "tests" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "HttpResponse" and node.args:
+            name = getattr(node.func, "id", "") if isinstance(node, ast.Call) else ""
+            if name.startswith("HttpResponse") and name != "HttpResponseRedirect" and node.args:
                 if not isinstance(node.args[0], ast.Constant):
                     content_type = {k.arg: k.value for k in node.keywords}.get("content_type")
                     if not (isinstance(content_type, ast.Constant) and "text/plain" in content_type.value):
