@@ -36,7 +36,10 @@ def problem_with(request) -> str | None:
     if len(request.path) > MAX_PATH_CHARS:
         return f"The address is longer than {MAX_PATH_CHARS:,} characters."
     problem = _bad_value(request.GET.lists(), MAX_QUERY_VALUE_CHARS)
-    if problem is None and request.method == "POST":
+    if problem is None and request.content_type == "application/json":  # the sandbox API's bodies
+        if b"\x00" in request.body or b"\\u0000" in request.body:
+            problem = "The request contains a NUL character, which no field accepts."
+    elif problem is None and request.method == "POST":
         problem = _bad_value(request.POST.lists(), MAX_FORM_VALUE_CHARS)
     return problem
 

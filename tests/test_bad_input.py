@@ -163,3 +163,11 @@ def test_every_csv_we_produce_neutralises_formula_cells(probe, execution_with_re
     body = b"".join(probe.get(url).streaming_content).decode()
     assert body == 'campaign\n"\'=HYPERLINK(""http://evil.example"",""x"")"\nplain\n'
     assert "".join(neutralised_csv(["n,v\r\n", "-5,+1.5\r\n", "@x,\tcmd\r\n"])) == "n,v\r\n-5,+1.5\r\n'@x,'\tcmd\r\n"
+
+
+def test_a_nul_escape_in_a_json_body_is_a_400():
+    response = Client(raise_request_exception=False).post(
+        "/sandbox/amc/reporting/amcabc/workflows", '{"workflowId": "x\\u0000", "sqlQuery": "SELECT 1"}',
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400 and "NUL" in response.json()["details"]
