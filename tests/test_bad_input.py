@@ -131,7 +131,7 @@ def test_schedules_refuse_absurd_dates_in_the_form_and_the_preview(probe, user, 
 def test_the_editor_bounds_integer_parameters(probe):
     sql = "SELECT campaign, COUNT(*) AS n FROM dsp_impressions WHERE x > {{n}} GROUP BY campaign"
     for url in (reverse("query_editor"), reverse("editor_live")):
-        response = probe.post(url, {"sql": sql, "ptype_n": "integer", "param_n": "9" * 1_500})
+        response = probe.post(url, {"sql": sql, "ptype_n": "integer", "param_n": "9" * 5_000})
         assert response.status_code == 200
         assert "at most 20 digits" in response.content.decode()
 
