@@ -171,3 +171,15 @@ def test_a_nul_escape_in_a_json_body_is_a_400():
         content_type="application/json",
     )  # fmt: skip
     assert response.status_code == 400 and "NUL" in response.json()["details"]
+
+
+def test_every_date_field_of_ours_is_bounded():
+    """New forms inherit the class fix: a plain DateField/DateTimeField would accept the year 9999 again."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    plain = re.compile(r"forms\.(?:Date|DateTime|SplitDateTime)Field\(")
+    offenders = [str(path.relative_to(root)) for path in root.glob("*/**/*.py")
+                 if ".venv" not in path.parts and "tests" not in path.parts and plain.search(path.read_text())]  # fmt: skip
+    assert offenders == []
