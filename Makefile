@@ -17,7 +17,6 @@ install: $(VENV)/.installed
 
 migrate: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 
 # The sandbox is served by this same server, so the AMC client's base URL follows the chosen port.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)

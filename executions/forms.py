@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import validate_timezone
 from instances.models import AMCInstance
 from queries.list_parameters import LIST_TYPES, picker_attrs
+from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
 
 from .models import Execution
@@ -26,8 +27,8 @@ class RunForm(forms.Form):
 
     instance = forms.ModelChoiceField(queryset=AMCInstance.objects.none(), empty_label=None)
     window_type = forms.ChoiceField(choices=WINDOW_CHOICES, initial="EXPLICIT", label="Time window")
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(
+    start_date = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = BoundedDateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive: the whole day is read."
     )
     timezone = forms.CharField(max_length=64, initial="UTC", help_text="IANA zone the dates are read in.")
@@ -112,8 +113,8 @@ class ExecutionFilterForm(forms.Form):
     trigger = forms.ChoiceField(required=False, choices=[("", "Any trigger"), *Execution.Trigger.choices])
     instance = forms.ModelChoiceField(queryset=AMCInstance.objects.none(), required=False, empty_label="Any instance")
     workflow = forms.CharField(required=False, widget=forms.HiddenInput)
-    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    created_from = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    created_to = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,9 @@
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -9,6 +11,8 @@ from accounts.amazon import AmazonConnectionError
 from queries.forms import normalize_newlines
 from queries.models import Workflow
 from recomamp.amc.errors import AMCError
+from recomamp.bounds import beyond_retention, bounded_int
+from recomamp.edge import bad_request
 from recomamp.ownership import get_object_for_user, owned_by
 
 from . import services
@@ -53,6 +57,9 @@ def execution_run(request):
             form.add_error(field if field in form.fields else None, str(exc))
         else:
             messages.success(request, f"Execution {execution.execution_id} queued.")
+            explicit = form.cleaned_data["window_type"] == "EXPLICIT"
+            if explicit and beyond_retention(form.cleaned_data["start_date"], date.today()):
+                messages.warning(request, "AMC keeps about 13 months of data: the start of this window may be empty.")
             return redirect("execution_detail", execution_id=execution.execution_id)
     return render(request, "executions/run.html", {"form": form, "workflow": workflow, "sql": sql})
 
@@ -176,7 +183,7 @@ def execution_results(request, execution_id):
     try:
         page = read_page(result, page=_int(request.GET.get("page"), 1), page_size=50, sort=sort, descending=descending)
     except ResultReadError as exc:
-        return HttpResponse(str(exc), status=400)
+        return bad_request(request, str(exc))
     context = {"execution": execution, "result": result, "page": page, "sort": sort, "descending": descending}
     template = "executions/results.html#table" if request.htmx else "executions/results.html"
     return render(request, template, context)
@@ -217,7 +224,4 @@ def execution_download(request, execution_id, fmt):
 
 
 def _int(value, default):
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return default
+    return bounded_int(value, default)

@@ -22,6 +22,7 @@ from recomamp.amc.records import TimeWindow
 from .models import DataSource, QueryTemplate, Workflow, WorkflowSync
 from .services import mark_syncs_outdated, sql_hash
 from .validation import ParameterDefinition, custom_parameter_values, extract_parameters, guess_type
+from .validation.limits import sql_limit_problem
 from .validation.parsing import AMC
 from .validation.sql_text import scan
 
@@ -219,6 +220,8 @@ _MASK = "__rcp_param_{}__"
 
 def format_sql(sql: str) -> str:
     """Pretty-print a query with sqlglot, keeping `{{placeholders}}` and CUSTOM_PARAMETER calls as written."""
+    if sql_limit_problem(sql):
+        raise FormatError(sql_limit_problem(sql))
     originals: list[str] = []
     pieces, cursor = [], 0
     for occurrence in scan(sql).occurrences:
@@ -320,7 +323,7 @@ def example_sql(reference: str) -> tuple[DataSource, dict] | None:
     """The example named `schema_id:index` (as in the data source pages' "Open in editor" links)."""
     schema_id, _, index = reference.partition(":")
     source = DataSource.objects.filter(schema_id=schema_id).first()
-    if source is None or not index.isdigit() or int(index) >= len(source.examples):
+    if source is None or not (index.isdecimal() and len(index) < 6) or int(index) >= len(source.examples):
         return None
     example = source.examples[int(index)]
     return (source, example) if isinstance(example, dict) and example.get("sql") else None

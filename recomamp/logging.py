@@ -11,6 +11,10 @@ _PATTERNS = [
     re.compile(r'(?i)("?(?:access_token|refresh_token|client_secret|password|authorization)"?\s*[:=]\s*"?)[^",\s&}]+'),
     re.compile(r"\bAtza\|[A-Za-z0-9\-._~+/=|]+"),
     re.compile(r"\bAtzr\|[A-Za-z0-9\-._~+/=|]+"),
+    # Access-log lines: OAuth codes and state on the callback and consent pages, signed result links.
+    re.compile(r"((?:/accounts/amazon/callback/|/ap/oa)\?)[^\s\"]+"),
+    re.compile(r"(/sandbox/results/)[^/\s\"]+"),
+    re.compile(r"(?i)([?&](?:code|state|X-Amz-[A-Za-z-]+|Signature|Policy|Key-Pair-Id)=)[^&\s\"]+"),
 ]
 
 

@@ -21,6 +21,7 @@ from instances.models import AMCInstance
 from queries.list_parameters import picker_attrs
 from queries.models import Workflow
 from queries.validation.parameters import ParameterDefinition, ParameterError, coerce_value
+from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
 
 from . import planning, presets, services, timing, windows
@@ -112,14 +113,14 @@ class ScheduleForm(forms.Form):
         help_text="Five fields: minute hour day-of-month month day-of-week, e.g. 0 6 * * 1-5.",
     )  # fmt: skip
     timezone = forms.CharField(max_length=64, label="Time zone", help_text="IANA name, e.g. America/New_York.")
-    start_date = forms.DateField(widget=_date_input(), label="Starts on")
-    end_date = forms.DateField(required=False, widget=_date_input(), label="Ends on", help_text="Optional; inclusive.")
+    start_date = BoundedDateField(widget=_date_input(), label="Starts on")
+    end_date = BoundedDateField(required=False, widget=_date_input(), label="Ends on", help_text="Optional; inclusive.")
     is_active = forms.BooleanField(required=False, label="Active", help_text="Paused schedules keep their history.")
     # Step 3
     window_kind = forms.ChoiceField(choices=WINDOW_CHOICES, label="Date window")
     window_n_days = forms.IntegerField(required=False, min_value=1, max_value=windows.MAX_WINDOW_DAYS, label="N days")
-    window_fixed_start = forms.DateField(required=False, widget=_date_input(), label="Fixed window from")
-    window_fixed_end = forms.DateField(required=False, widget=_date_input(), label="Fixed window to (inclusive)")
+    window_fixed_start = BoundedDateField(required=False, widget=_date_input(), label="Fixed window from")
+    window_fixed_end = BoundedDateField(required=False, widget=_date_input(), label="Fixed window to (inclusive)")
     lag_days = forms.IntegerField(
         min_value=0, max_value=windows.MAX_LAG_DAYS, label="Data lag (days)",
         help_text="AMC data lands within 48 hours: windows end this many days before the run.",
@@ -495,8 +496,8 @@ class RunFilterForm(forms.Form):
     kind = forms.ChoiceField(
         required=False, choices=[("", "Real and test runs"), ("real", "Real runs"), ("test", "Test runs")]
     )
-    date_from = forms.DateField(required=False, widget=_date_input(), label="From")
-    date_to = forms.DateField(required=False, widget=_date_input(), label="To")
+    date_from = BoundedDateField(required=False, widget=_date_input(), label="From")
+    date_to = BoundedDateField(required=False, widget=_date_input(), label="To")
 
     def clean(self):
         data = super().clean()

@@ -17,6 +17,8 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from recomamp.csv_safety import neutralise
+
 from . import planning, presets, timing
 from .models import Schedule, ScheduleRun
 from .timing import ScheduleTimingError
@@ -369,16 +371,7 @@ def iter_csv(runs: QuerySet, schedule_id: str) -> Iterator[str]:
 def _csv_cell(value) -> str:
     if value is None:
         return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return neutralise(str(value))
 
 
 def iter_json(runs: QuerySet, schedule_id: str) -> Iterator[str]:

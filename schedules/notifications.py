@@ -9,6 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from executions.results import export
+
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,8 @@ def notify_run(run_pk: int) -> bool:
         to=list(schedule.notification_emails),
     )
     if result and schedule.attach_csv and result.size_bytes <= ATTACHMENT_LIMIT_BYTES:
-        with result.file.open("rb") as handle:
-            message.attach(f"{schedule.schedule_id}-{run.scheduled_for:%Y%m%d%H%M}.csv", handle.read(), "text/csv")
+        content = b"".join(export.iter_csv(result))  # the download's CSV, formula-like cells neutralised
+        message.attach(f"{schedule.schedule_id}-{run.scheduled_for:%Y%m%d%H%M}.csv", content, "text/csv")
     try:
         message.send()
     except Exception:

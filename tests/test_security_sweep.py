@@ -1,7 +1,9 @@
 """Walk every URL pattern: anonymous users go to login, a second user gets 404 for the first user's objects,
 every POST needs a CSRF token (htmx included), and user text is escaped everywhere."""
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -209,3 +211,61 @@ def test_a_second_user_sees_shared_guides_but_none_of_the_first_users_progress(c
     assert mine.done_at is not None and mine.last_execution.execution_id == victim_objects["execution_id"]
     assert GuideFavourite.objects.filter(owner=other_user).count() == 1
     assert GuideFavourite.objects.exclude(owner=other_user).count() == 1
+
+
+# Bad input: every URL pattern (the sandbox's too) with NUL bytes, oversize values and absurd dates and
+# numbers in its path ids, query string and form fields must answer 4xx (or a normal page), never 5xx.
+BAD_VALUES = ("x\x00", "\x00", "9" * 5_000, "x" * 250_000, "9999-12-31", "0001-01-01", "9999-12-31T23:00", "-1", "²",
+              "SELECT " + "(" * 20_000)  # fmt: skip
+PARAM_NAME = re.compile(r"""(?:GET|POST|data|params|source)\.get\(\s*["'](\w+)["']|\b(\w+)\s*=\s*forms\.\w+Field\(""")
+
+
+def all_patterns(resolver=None, prefix=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace not in SKIPPED_NAMESPACES:
+                yield from all_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def parameter_names() -> list[str]:
+    """Every name a view or form reads, found in the source, plus the run form's parameter fields."""
+    names = {"param_start", "param_n", "param_ids", "check-instance", "sql", "q", "a", "b", "page", "redirect_uri"}
+    for path in Path(__file__).resolve().parent.parent.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        for match in PARAM_NAME.finditer(path.read_text()):
+            names.add(match.group(1) or match.group(2))
+    return sorted(names)
+
+
+def bad_urls(objects: dict):
+    """Each pattern with real ids, then with each id replaced by a NUL byte or oversize text."""
+    for route, pattern in all_patterns():
+        names = list(pattern.pattern.regex.groupindex)
+        for target, bad in [(None, None)] + [(name, bad) for name in names for bad in ("x%00", "%00", "x" * 1_500)]:
+            values = {name: bad if name == target else str(objects.get(name, "x")) for name in names}
+            yield "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m, values=values: values[m.group(1)], route)
+
+
+def test_no_url_answers_5xx_to_bad_input(user, victim_objects):
+    assert any(route.startswith("sandbox/") for route, _ in all_patterns()), "the sweep covers the sandbox's API too"
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    anonymous = Client(raise_request_exception=False)
+    names = parameter_names()
+    tried, failures = 0, []
+    urls = list(bad_urls(victim_objects))
+    for url in urls:
+        for who in (client, anonymous):
+            for bad in BAD_VALUES:
+                for method in (who.get, who.post):
+                    values = {name: bad for name in names} if len(bad) < 10_000 else {"q": bad, "sql": bad}
+                    response = method(url, values)
+                    tried += 1
+                    if response.status_code >= 500:
+                        failures.append((url, method.__name__, bad[:20], response.status_code))
+    failures = [f for f in failures if f]
+    print(f"URLs swept: {len(urls)}; requests: {tried}; parameter names: {len(names)}; 5xx: {len(failures)}")
+    assert failures == []

@@ -1,6 +1,7 @@
 """Streamed exports of a stored result, for Django's `StreamingHttpResponse`.
 
-CSV is the stored file byte for byte. JSON is an array of objects (one per row, keys in column order) with
+CSV is the stored file byte for byte, except cells a spreadsheet would run as a formula (see
+recomamp.csv_safety). JSON is an array of objects (one per row, keys in column order) with
 typed values: integers, floats, booleans and null; dates, timestamps and text stay strings. Both read the file
 in chunks, so memory does not grow with the result.
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 from executions.models import ExecutionResult
+from recomamp.csv_safety import neutralised_csv
 
 from . import typed_value
 
@@ -22,10 +24,17 @@ CHUNK_BYTES = 64 * 1024
 
 
 def iter_csv(result: ExecutionResult, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The stored CSV in chunks."""
+    """The stored CSV in chunks of about `chunk_size` bytes, formula-like cells neutralised (recomamp.csv_safety)."""
     with result.file.storage.open(result.file.name, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            yield chunk
+        pieces, size = [], 0
+        for record in neutralised_csv(io.TextIOWrapper(handle, encoding="utf-8", newline="")):
+            pieces.append(record)
+            size += len(record)
+            if size >= chunk_size:
+                yield "".join(pieces).encode()
+                pieces, size = [], 0
+        if pieces:
+            yield "".join(pieces).encode()
 
 
 def iter_rows(result: ExecutionResult) -> Iterator[list]:

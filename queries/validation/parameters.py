@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from queries import list_parameters
+from recomamp.bounds import MAX_INTEGER_DIGITS, date_problem, integer_problem
 
 from .diagnostics import SourceMap
 from .sql_text import scan
@@ -129,10 +130,14 @@ def _coerce_date(name: str, raw: Any) -> dt.date:
     text = str(raw).strip()
     if _DATE.match(text):
         try:
-            return dt.date.fromisoformat(text)
+            value = dt.date.fromisoformat(text)
         except ValueError:
             pass
-    raise ParameterError(name, f"'{text}' is not a valid date; use the form 2025-01-31.")
+        else:
+            if date_problem(value):
+                raise ParameterError(name, date_problem(value))
+            return value
+    raise ParameterError(name, f"'{text[:40]}' is not a valid date; use the form 2025-01-31.")
 
 
 def _coerce_timestamp(name: str, raw: Any) -> dt.datetime:
@@ -154,20 +159,25 @@ def _coerce_timestamp(name: str, raw: Any) -> dt.datetime:
             raise ParameterError(name, f"'{text}' is not a real date and time.") from None
     if value.tzinfo is not None:
         raise ParameterError(name, "Give the time without a time zone; the execution's time zone applies.")
+    if date_problem(value):
+        raise ParameterError(name, date_problem(value))
     return value.replace(microsecond=0)
 
 
 def _coerce_integer(name: str, raw: Any) -> int:
     if isinstance(raw, bool):
         raise ParameterError(name, "Enter a whole number.")
-    if isinstance(raw, int):
-        return raw
     if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
+        raw = int(raw)
+    if isinstance(raw, int):  # stored defaults: the same 64-bit range as typed text
+        raw = str(raw) if abs(raw) < 10**MAX_INTEGER_DIGITS else "9" * (MAX_INTEGER_DIGITS + 1)
     text = str(raw).strip()
     if _INTEGER.match(text):
+        problem = integer_problem(text)
+        if problem:
+            raise ParameterError(name, problem)
         return int(text)
-    raise ParameterError(name, f"'{text}' is not a whole number.")
+    raise ParameterError(name, f"'{text[:40]}' is not a whole number.")
 
 
 def _coerce_string(name: str, raw: Any) -> str:

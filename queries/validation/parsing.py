@@ -79,6 +79,9 @@ def parse(masked_sql: str, source: SourceMap, unclosed: Unclosed | None) -> Pars
         raise SQLSyntaxError(diagnostic) from None
     except ParseError as error:
         raise SQLSyntaxError(_parse_error_diagnostic(error, source)) from None
+    except RecursionError:  # nesting under limits.MAX_NESTING can still be too deep in places (subqueries)
+        message = "The query nests too deeply to be read; simplify it."
+        raise SQLSyntaxError(source.diagnostic(ERROR, "syntax", message, 0, 1)) from None
     _check_token_sequence(token_list, source)
     return ParsedSQL([s for s in statements if s is not None], TokenIndex(token_list))
 

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from .catalog import Catalog, ColumnInfo
 from .diagnostics import ERROR, Diagnostic, SourceMap
+from .limits import sql_limit_problem
 from .parsing import ParsedSQL, SQLSyntaxError, TokenType, parse
 from .rules import RuleContext, run_rules
 from .scope import Resolver
@@ -36,6 +37,9 @@ def validate(
     if not sql.strip():
         return []
     source = SourceMap(sql)
+    too_big = sql_limit_problem(sql)
+    if too_big:
+        return [source.diagnostic(ERROR, "too-large", too_big, 0, 1)]
     text = scan(sql)
     diagnostics = _parameter_diagnostics(text, source, declared_parameters, placeholder_values)
     try:

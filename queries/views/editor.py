@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.amazon import AmazonConnectionError, amc_client_for
 from executions.parameters import definitions_from_json
+from recomamp.bounds import bounded_int
 from recomamp.ownership import get_object_for_user
 
 from ..catalog import search_schema, validator_catalog
@@ -109,8 +110,8 @@ def _editor(request, workflow):
 def _jump_target(request) -> dict | None:
     """?line=&column= (from an execution error) places the cursor there."""
     line, column = request.GET.get("line", ""), request.GET.get("column", "")
-    if line.isdigit():
-        return {"line": int(line), "column": int(column) if column.isdigit() else 1}
+    if line.isdecimal():
+        return {"line": bounded_int(line, 1), "column": bounded_int(column, 1)}
     return None
 
 

@@ -65,11 +65,16 @@ def check_client(client_id: str, client_secret: str) -> None:
         raise LWAError("invalid_client", "Client authentication failed", status=401)
 
 
-def redirect_uri_allowed(uri: str) -> bool:
+def redirect_uri_allowed(uri: str, request: HttpRequest | None = None) -> bool:
+    """Like Login with Amazon: only a URI registered for the client. Unless configured, that is the app's own
+    callback, on SITE_URL or on the origin the consent page itself was opened on (the app serves both)."""
     allowed = conf.get("SANDBOX_LWA_REDIRECT_URIS")
-    if allowed:
-        return uri in allowed
-    return uri.startswith(("http://", "https://"))
+    if not allowed:
+        from django.urls import reverse
+
+        callback = reverse("amazon_callback")
+        allowed = [settings.SITE_URL + callback] + ([request.build_absolute_uri(callback)] if request else [])
+    return uri in allowed
 
 
 def issue_authorization_code(

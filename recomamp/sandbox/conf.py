@@ -15,7 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_ADHOC_DAILY_LIMIT": 30,  # AMC: 30 ad hoc executions per instance per day
     "SANDBOX_ACCESS_TOKEN_SECONDS": 3600,
     "SANDBOX_AUTH_CODE_SECONDS": 300,
-    "SANDBOX_LWA_REDIRECT_URIS": [],  # allowed redirect URIs; empty allows any http(s) URI
+    "SANDBOX_LWA_REDIRECT_URIS": [],  # registered redirect URIs; empty: the app's own callback (auth.py)
     "SANDBOX_DOWNLOAD_URL_SECONDS": 600,
     "SANDBOX_ROWS_PER_FILE": 500_000,
     "SANDBOX_RESULTS_PATH": None,  # default: MEDIA_ROOT / "sandbox"

@@ -48,7 +48,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if not auth.known_client(params["client_id"]):
         return _error_page(request, "The application asking for access is not known (client_id).")
     redirect_uri = params["redirect_uri"]
-    if not redirect_uri or not auth.redirect_uri_allowed(redirect_uri):
+    if not redirect_uri or not auth.redirect_uri_allowed(redirect_uri, request):
         return _error_page(request, "The return address of the application is missing or not allowed.")
 
     def back(**values: str) -> HttpResponse:

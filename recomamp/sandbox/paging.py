@@ -19,7 +19,7 @@ def limit_from(params) -> int:
     raw = params.get("limit") or ""
     if not raw:
         return MAX_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isdecimal() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, f"limit must be an integer from 1 to {MAX_LIMIT}.")
     return int(raw)
 

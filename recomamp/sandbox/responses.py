@@ -63,6 +63,6 @@ def as_int(value: Any, name: str) -> int:
         raise ApiError(400, f"{name} must be an integer.")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal() and len(value.strip()) <= 20:
         return int(value.strip())
     raise ApiError(400, f"{name} must be an integer.")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from recomamp.bounds import date_problem
+
 from .responses import ApiError
 
 TYPES = ("EXPLICIT", "MOST_RECENT_DAY", "MOST_RECENT_WEEK", "CURRENT_MONTH", "PREVIOUS_MONTH", "ALL")
@@ -81,6 +83,8 @@ def _explicit(body: dict) -> tuple[datetime, datetime]:
     for name, value in (("timeWindowStart", start), ("timeWindowEnd", end)):
         if value.minute or value.second:
             raise ApiError(400, f"{name} must be on a full hour (minutes and seconds 00).")
+        if date_problem(value):  # the year 9999 would overflow the conversion to UTC
+            raise ApiError(400, f"{name}: {date_problem(value)}")
     if end <= start:
         raise ApiError(400, "timeWindowEnd must be later than timeWindowStart.")
     return start, end

@@ -26,3 +26,24 @@ def test_json_lines_carry_ids_as_fields():
     entry = json.loads(JSONLinesFormatter().format(record))
     assert (entry["schedule"], entry["run"], entry["execution"]) == ("sched_1", "7", "exec_2")
     assert entry["level"] == "INFO" and entry["logger"] == "schedules"
+
+
+def test_the_access_log_keeps_oauth_codes_and_signed_links_out():
+    lines = [
+        '"GET /accounts/amazon/callback/?code=ANsandboxSECRET1&scope=x&state=STATE2 HTTP/1.1" 302 0',
+        '"GET /sandbox/ap/oa?client_id=c&redirect_uri=http://a/cb&state=STATE2 HTTP/1.1" 200 9',
+        '"GET /sandbox/results/eyJTOKEN3:1abc:sig/part-0.csv HTTP/1.1" 200 120',
+        "fetch https://bucket.s3.amazonaws.com/r.csv?X-Amz-Credential=AKIA4&X-Amz-Signature=SIG5 failed",
+    ]
+    cleaned = " ".join(redact(line) for line in lines)
+    for secret in ("ANsandboxSECRET1", "STATE2", "eyJTOKEN3", "AKIA4", "SIG5"):
+        assert secret not in cleaned
+    assert "/accounts/amazon/callback/?[REDACTED]" in cleaned and "part-0.csv" in cleaned
+
+
+def test_runserver_access_log_goes_through_the_redacting_handler(settings):
+    config = settings.LOGGING
+    assert config["loggers"]["django.server"]["handlers"] == ["console"]
+    assert "redact" in config["handlers"]["console"]["filters"]
+    ours = [h for h in logging.getLogger("django.server").handlers if isinstance(h, logging.StreamHandler)]
+    assert any(isinstance(f, RedactSecretsFilter) for h in ours for f in h.filters)

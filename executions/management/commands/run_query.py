@@ -12,13 +12,15 @@ from executions import following, services
 from executions.models import Execution
 from instances.models import AMCInstance
 from queries.models import Workflow
+from recomamp.bounds import check_date
 
 
 def _parse_day_or_instant(value: str, zone: ZoneInfo, *, end: bool) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"not a date or date-time: {value!r} (use 2026-01-31 or 2026-01-31T06:00)") from None
+        parsed = check_date(datetime.fromisoformat(value))
+    except ValueError as exc:
+        reason = exc if str(exc).startswith("Choose") else "use 2026-01-31 or 2026-01-31T06:00"
+        raise CommandError(f"not a usable date or date-time: {value!r} ({reason})") from None
     if len(value) == 10 and end:  # a bare end date means "through the end of that day"
         parsed += timedelta(days=1)
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
@@ -63,6 +65,8 @@ class Command(BaseCommand):
                     sql = handle.read()
             except OSError as exc:
                 raise CommandError(f"cannot read {opts['sql_file']}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise CommandError(f"cannot read {opts['sql_file']}: it is not UTF-8 text") from None
         try:
             execution = services.start_execution(
                 owner=owner,

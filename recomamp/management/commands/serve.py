@@ -3,13 +3,13 @@
 Production runs gunicorn and `manage.py qcluster` as separate services; see docs/operations.md.
 """
 
-import signal
 import socket
-import subprocess
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+
+from recomamp import child_processes
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -37,8 +37,9 @@ class Command(BaseCommand):
                 f"(make run PORT={port + 1})"
             )
         python = sys.executable
-        processes = [subprocess.Popen([python, "manage.py", "qcluster"]) for _ in range(workers)]
-        processes.append(subprocess.Popen([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]))
+        child_processes.stop_on_termination_signals()  # `kill PID`, a supervisor or `timeout` stop it cleanly too
+        processes = [child_processes.start([python, "manage.py", "qcluster"]) for _ in range(workers)]
+        processes.append(child_processes.start([python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]))
         self.stdout.write(self.style.SUCCESS(f"RecomAMP is running at http://{host}:{port}/  (Ctrl-C to stop)"))
         try:
             while all(p.poll() is None for p in processes):
@@ -46,14 +47,7 @@ class Command(BaseCommand):
             failed = [p for p in processes if p.poll() not in (None, 0)]
             if failed:
                 raise CommandError("a server process stopped unexpectedly; see the output above")
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, child_processes.Stop):
             pass
         finally:
-            for p in processes:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
-            for p in processes:
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            child_processes.stop_all(processes)

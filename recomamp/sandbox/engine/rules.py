@@ -15,6 +15,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .compile_error import CompileError
+from .functions import function_label, unknown_function
 from .positions import Span, node_offsets, node_span, offset_to_line_col, token_span, tokens
 from .rules_output import check_aggregation, check_literal_filters, check_output_columns
 from .schema import column_names, is_known_table
@@ -28,6 +29,7 @@ BUILT_IN_PARAMETERS = frozenset({"TIME_WINDOW_START", "TIME_WINDOW_END"})
 
 def check(sql: str, *, declared_parameters: Iterable[str] | None = None) -> exp.Expression:
     tree = parse(sql)
+    _check_functions(sql, tree)
     _check_limit(sql, tree)
     _check_right_join(sql, tree)
     _check_tables(sql, tree)
@@ -50,6 +52,8 @@ def parse(sql: str) -> exp.Expression:
         raise _syntax_error(sql, error) from None
     except TokenError:
         raise _unterminated_error(sql) from None
+    except RecursionError:  # AMC refuses absurdly nested text with a compile error too
+        raise CompileError("The query is nested too deeply to be compiled") from None
     statements = [s for s in statements if s is not None]
     if len(statements) != 1:
         raise _extra_statement_error(sql)
@@ -174,6 +178,12 @@ def _source_tables(select: exp.Select, ctes: set[str]) -> dict[str, str]:
             if name and is_known_table(name):
                 sources[(item.alias or item.name).lower()] = name
     return sources
+
+
+def _check_functions(sql: str, tree: exp.Expression) -> None:
+    call = unknown_function(tree)
+    if call is not None:
+        raise CompileError.at(f"Function {function_label(call)} is not supported", node_span(sql, call))
 
 
 def _check_select_star(sql: str, tree: exp.Expression) -> None:

@@ -54,6 +54,7 @@ def sandbox_settings(settings, sandbox_data_path, tmp_path):
     settings.SANDBOX_RESULTS_PATH = tmp_path / "results"
     settings.AMAZON_CLIENT_ID = CLIENT_ID
     settings.AMAZON_CLIENT_SECRET = CLIENT_SECRET
+    settings.SANDBOX_LWA_REDIRECT_URIS = [REDIRECT_URI]  # registered for the test client, as with LWA
     settings.SANDBOX_PENDING_SECONDS = 10
     settings.SANDBOX_RUNNING_SECONDS = 20
     settings.SANDBOX_FAULTS = {}

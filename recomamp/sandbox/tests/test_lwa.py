@@ -222,3 +222,19 @@ def test_access_token_lifetime_is_configurable(lwa, settings):
 def test_consent_page_lets_its_form_reach_the_app(lwa):
     page = lwa.get("/ap/oa", params=consent_params())
     assert "form-action 'self' http://app.example.test" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("uri", ["https://evil.example/steal", "http://app.example.test/connect/callback/../x", ""])
+def test_an_unregistered_redirect_uri_gets_an_error_page_and_no_wider_form_action(lwa, uri):
+    page = lwa.get("/ap/oa", params=consent_params(redirect_uri=uri))
+    assert page.status_code == 400 and "location" not in page.headers
+    assert "evil.example" not in page.headers.get("content-security-policy", "")
+
+
+def test_without_configuration_only_the_apps_own_callback_is_registered(db, client, settings):
+    settings.SANDBOX_LWA_REDIRECT_URIS = []
+    params = consent_params(client_id=settings.AMAZON_CLIENT_ID)
+    assert client.get("/sandbox/ap/oa", {**params, "redirect_uri": "https://evil.example/cb"}).status_code == 400
+    own = client.get("/sandbox/ap/oa", {**params, "redirect_uri": "http://testserver/accounts/amazon/callback/"})
+    assert own.status_code == 200
+    assert own["Content-Security-Policy"].endswith("form-action 'self' http://testserver; frame-ancestors 'none'")

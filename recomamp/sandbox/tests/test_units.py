@@ -108,3 +108,15 @@ def test_generate_sandbox_data_command(tmp_path):
     )
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM dsp_impressions").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(
+    "start,end,zone",
+    [("2024-01-01T00:00:00", "9999-12-31T23:00:00", "America/New_York"),
+     ("0001-01-01T00:00:00", "2024-01-01T00:00:00", "Asia/Tokyo")],
+)  # fmt: skip
+def test_absurd_explicit_windows_are_a_400_not_an_overflow(start, end, zone):
+    body = {"timeWindowType": "EXPLICIT", "timeWindowStart": start, "timeWindowEnd": end, "timeWindowTimeZone": zone}
+    with pytest.raises(ApiError) as caught:
+        windows.resolve(body, NOW)
+    assert caught.value.status == 400 and "Choose a date between" in str(caught.value)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from recomamp.bounds import date_problem
 from schedules import timing
 from schedules.timing import ScheduleTimingError
 
@@ -16,6 +17,8 @@ def parse_instant(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise CommandError(f"--from: '{text}' is not an ISO-8601 date or time (e.g. 2026-03-08T00:00:00Z).") from None
+    if date_problem(value):
+        raise CommandError(f"--from: {date_problem(value)}")
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -184,3 +184,22 @@ def test_literal_filter_on_high_sensitivity_column():
         "SELECT campaign, COUNT(*) FROM dsp_impressions WHERE postal_code = '10001' GROUP BY 1"
     )
     assert position(error) == (1, 54, 1, 74)
+
+
+@pytest.mark.parametrize(
+    "call,label",
+    [("version()", "VERSION"), ("current_setting('threads')", "CURRENT_SETTING"), ("read_csv('/etc/passwd')",
+                                                                                   "READ_CSV")],
+)  # fmt: skip
+def test_only_functions_amc_documents_run(call, label):
+    sql = f"SELECT campaign, {call} AS v, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY 1, 2"
+    error = compile_error(sql)
+    assert error.message == f"Function {label} is not supported"
+    assert error.line == 1 and error.column == sql.index(call) + 1
+
+
+def test_documented_functions_still_compile():
+    check("""SELECT campaign, LOCATE('a', campaign) AS p, SECONDS_BETWEEN(MIN(impression_dt), MAX(impression_dt)) AS s,
+                    DATE_TRUNC('DAY', MIN(impression_dt)) AS d, COALESCE(SUM(impressions), 0) AS n,
+                    COUNT(DISTINCT user_id) AS reach
+             FROM dsp_impressions WHERE RANDOM() <= 0.5 GROUP BY 1, 2""")
