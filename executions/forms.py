@@ -93,7 +93,7 @@ def _parameter_field(definition) -> forms.Field:
     if definition.type == "date":
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if definition.type == "timestamp":
-        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "3600"}), **common)
     if definition.type == "integer":
         return forms.CharField(widget=forms.NumberInput(), **common)
     if definition.type in ("id_list", "string_list"):

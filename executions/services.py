@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.amazon import AmazonConnectionError, amc_client_for
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
+from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
 from recomamp.ids import new_readable_id
 
@@ -55,6 +56,9 @@ class WindowSpec:
                 raise ExecutionInputError("Choose a start and an end for the time window.")
             if self.end <= self.start:
                 raise ExecutionInputError("The time window must end after it starts.")
+            for name, bound in (("start", self.start), ("end", self.end)):
+                if problem := off_the_hour(name, bound, self.timezone):
+                    raise ExecutionInputError(problem)  # never sent to AMC to learn from a 400
         elif self.type not in RELATIVE_WINDOWS:
             raise ExecutionInputError(f"Unknown time window type {self.type}.")
 
