@@ -241,7 +241,7 @@ def _submit_adhoc(client: AMCClient, execution: Execution):
 
 def _submit_saved(client: AMCClient, execution: Execution):
     """Run the saved workflow, creating or updating it on AMC first; recreate it if it was deleted there."""
-    from queries.services import ensure_workflow_on_amc
+    from queries.services import ensure_workflow_on_amc, mark_missing_on_amc
 
     ensure_workflow_on_amc(client, execution.workflow, execution.instance)
     kwargs = {
@@ -253,6 +253,7 @@ def _submit_saved(client: AMCClient, execution: Execution):
     try:
         return client.create_saved_execution(execution.instance, execution.workflow.workflow_id, **kwargs)
     except amc_errors.AMCNotFoundError:
+        mark_missing_on_amc(execution.workflow, execution.instance)
         ensure_workflow_on_amc(client, execution.workflow, execution.instance, force=True)
         return client.create_saved_execution(execution.instance, execution.workflow.workflow_id, **kwargs)
 
