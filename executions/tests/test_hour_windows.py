@@ -50,3 +50,28 @@ def test_the_sandbox_refuses_a_window_off_the_hour_like_amc(connected_user, demo
     with amc_client_for(connected_user, demo_instance.region) as client:
         with pytest.raises(AMCValidationError, match="timeWindowStart must be on a full hour"):
             client.create_adhoc_execution(demo_instance, SQL, window=window)
+
+
+def test_run_query_reads_dates_in_the_instance_reporting_time_zone(connected_user, demo_instance, tmp_path):
+    demo_instance.timezone = "Europe/London"
+    demo_instance.save()
+    sql_file = tmp_path / "q.sql"
+    sql_file.write_text(SQL)
+    call_command(
+        "run_query", "--user", connected_user.email, "--instance", demo_instance.instance_id,
+        "--sql-file", str(sql_file), "--start", "2025-07-01", "--end", "2025-07-31",
+    )  # fmt: skip
+    execution = Execution.objects.get()
+    assert execution.time_window_timezone == "Europe/London"
+    assert execution.time_window_start == datetime(2025, 6, 30, 23, tzinfo=UTC)  # midnight in London (BST)
+
+
+def test_run_dialog_defaults_to_the_instance_reporting_time_zone(connected_user, demo_instance, client):
+    from django.urls import reverse
+
+    from instances.models import AMCInstance
+
+    AMCInstance.objects.filter(owner=connected_user).update(timezone="Asia/Tokyo")
+    client.force_login(connected_user)
+    page = client.post(reverse("execution_run"), {"sql": SQL}).content.decode()
+    assert 'name="timezone" value="Asia/Tokyo"' in page
