@@ -78,7 +78,7 @@ def amc_sandbox(live_server, settings, sandbox_dataset, tmp_path):
     from recomamp.sandbox import faults
 
     base = f"{live_server.url}/sandbox"
-    settings.AMC_API_BASE_URLS = {"NA": base, "EU": base, "FE": base}
+    settings.AMC_API_BASE_URLS = {"NA": base, "EU": f"{base}/eu", "FE": f"{base}/fe"}  # the sandbox's regional hosts
     settings.LWA_AUTHORIZE_URL = f"{base}/ap/oa"
     settings.LWA_TOKEN_URL = f"{base}/auth/o2/token"
     settings.SANDBOX_DATA_PATH = sandbox_dataset

@@ -9,6 +9,7 @@ import functools
 import logging
 import secrets
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -224,13 +225,30 @@ def refresh_due_connections(*, now: datetime | None = None, sleep=time.sleep) ->
 # --- AMC clients -----------------------------------------------------------------------------------------------
 
 
+_refresh_locks: dict[int, threading.Lock] = {}
+_refresh_locks_guard = threading.Lock()
+
+
+def _refresh_lock(connection_id: int) -> threading.Lock:
+    """One lock per connection and process: concurrent requests of a process share one refresh."""
+    with _refresh_locks_guard:
+        return _refresh_locks.setdefault(connection_id, threading.Lock())
+
+
 class ConnectionTokenProvider:
-    """Gives the AMC client a valid access token for a user, refreshing when it is about to expire."""
+    """Gives the AMC client a valid access token for a user, refreshing only when it is near expiry or refused.
+
+    "Near expiry" is a minute for hour-long tokens, a tenth of the lifetime for short-lived ones: a fixed minute
+    would refresh a four-second token before every call. The token is kept until then, so calls in between
+    neither read the database nor ask LWA.
+    """
 
     EARLY_REFRESH = timedelta(seconds=60)
 
     def __init__(self, user: User):
         self.user = user
+        self._token: str | None = None  # the token last handed out
+        self._good_until: datetime | None = None
 
     def _connection(self) -> AmazonConnection:
         connection = AmazonConnection.objects.filter(user=self.user).first()
@@ -240,27 +258,51 @@ class ConnectionTokenProvider:
             raise AmazonConnectionError(connection.last_error or "Reconnect Amazon Ads on your profile page.")
         return connection
 
-    def access_token(self) -> str:
-        connection = self._connection()
-        if connection.expires_at and connection.expires_at - self.EARLY_REFRESH <= timezone.now():
-            return self.refresh_access_token()
+    def _usable_until(self, connection: AmazonConnection) -> datetime | None:
+        if not connection.expires_at:
+            return None
+        margin = self.EARLY_REFRESH
+        if connection.last_refreshed_at:
+            margin = min(margin, (connection.expires_at - connection.last_refreshed_at) / 10)
+        return connection.expires_at - margin
+
+    def _stored_token(self, connection: AmazonConnection) -> str | None:
+        """The stored token if it is still good to use, else None."""
+        until = self._usable_until(connection)
+        if until is not None and until <= timezone.now():
+            return None
         try:
-            return connection.access_token
+            token = connection.access_token
         except DecryptionError:
-            return self.refresh_access_token()
+            return None
+        self._token, self._good_until = token, until
+        return token
+
+    def access_token(self) -> str:
+        if self._token and (self._good_until is None or timezone.now() < self._good_until):
+            return self._token
+        return self._stored_token(self._connection()) or self.refresh_access_token()
 
     def refresh_access_token(self) -> str:
+        """A new token; if another request of this process got one while we waited, that one is used."""
+        refused = self._token
         connection = self._connection()
-        outcome = refresh_connection(connection.pk)
-        connection.refresh_from_db()
-        if outcome.result == "skipped":  # another worker holds the row and is refreshing right now
-            with transaction.atomic():
-                connection = AmazonConnection.objects.select_for_update().get(pk=connection.pk)
-        if connection.status != AmazonConnection.Status.ACTIVE:
-            raise AmazonConnectionError(connection.last_error)
-        if outcome.result == "transient_failure":
-            raise AmazonConnectionError(connection.last_error)
-        return connection.access_token
+        with _refresh_lock(connection.pk):
+            connection = self._connection()
+            token = self._stored_token(connection)
+            if token and token != refused:
+                return token
+            outcome = refresh_connection(connection.pk)
+            connection.refresh_from_db()
+            if outcome.result == "skipped":  # another worker holds the row and is refreshing right now
+                with transaction.atomic():
+                    connection = AmazonConnection.objects.select_for_update().get(pk=connection.pk)
+            if connection.status != AmazonConnection.Status.ACTIVE:
+                raise AmazonConnectionError(connection.last_error)
+            if outcome.result == "transient_failure":
+                raise AmazonConnectionError(connection.last_error)
+            self._token, self._good_until = connection.access_token, self._usable_until(connection)
+            return self._token
 
     def __repr__(self) -> str:
         return f"ConnectionTokenProvider(user={self.user.pk})"

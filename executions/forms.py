@@ -41,7 +41,9 @@ class RunForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["instance"].queryset = owned_by(user, AMCInstance).filter(status=AMCInstance.Status.ACTIVE)
-        self.fields["timezone"].initial = user.timezone
+        # The preselected (first) instance's reporting time zone, else the user's.
+        first = self.fields["instance"].queryset.first()
+        self.fields["timezone"].initial = (first and first.timezone) or user.timezone
         today = timezone.localdate()
         # AMC data lands within 48 hours: the default window is the last 7 complete days before that.
         self.fields["end_date"].initial = today - timedelta(days=2)
@@ -95,7 +97,7 @@ def _parameter_field(definition) -> forms.Field:
     if definition.type == "date":
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if definition.type == "timestamp":
-        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+        return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "3600"}), **common)
     if definition.type == "integer":
         return forms.CharField(widget=forms.NumberInput(), **common)
     if definition.type in LIST_TYPES:

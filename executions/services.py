@@ -18,6 +18,7 @@ from accounts.amazon import AmazonConnectionError, amc_client_for
 from brands.lists import resolve_references
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
+from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
 from recomamp.ids import new_readable_id
 
@@ -56,6 +57,9 @@ class WindowSpec:
                 raise ExecutionInputError("Choose a start and an end for the time window.")
             if self.end <= self.start:
                 raise ExecutionInputError("The time window must end after it starts.")
+            for name, bound in (("start", self.start), ("end", self.end)):
+                if problem := off_the_hour(name, bound, self.timezone):
+                    raise ExecutionInputError(problem)  # never sent to AMC to learn from a 400
         elif self.type not in RELATIVE_WINDOWS:
             raise ExecutionInputError(f"Unknown time window type {self.type}.")
 
@@ -239,7 +243,7 @@ def _submit_adhoc(client: AMCClient, execution: Execution):
 
 def _submit_saved(client: AMCClient, execution: Execution):
     """Run the saved workflow, creating or updating it on AMC first; recreate it if it was deleted there."""
-    from queries.services import ensure_workflow_on_amc
+    from queries.services import ensure_workflow_on_amc, mark_missing_on_amc
 
     ensure_workflow_on_amc(client, execution.workflow, execution.instance)
     kwargs = {
@@ -251,6 +255,7 @@ def _submit_saved(client: AMCClient, execution: Execution):
     try:
         return client.create_saved_execution(execution.instance, execution.workflow.workflow_id, **kwargs)
     except amc_errors.AMCNotFoundError:
+        mark_missing_on_amc(execution.workflow, execution.instance)
         ensure_workflow_on_amc(client, execution.workflow, execution.instance, force=True)
         return client.create_saved_execution(execution.instance, execution.workflow.workflow_id, **kwargs)
 

@@ -35,10 +35,17 @@ def instance_list(request):
 def instance_sync(request):
     try:
         report = services.sync_instances(request.user)
+    except services.SyncError as exc:
+        messages.error(request, "Sync failed: nothing could be read from AMC.")
+        failures = exc.report.failures
     except (AmazonConnectionError, AMCError) as exc:
         messages.error(request, f"Sync failed: {exc}")
+        failures = []
     else:
         messages.success(request, f"Synced from Amazon: {report.summary()}.")
+        failures = report.failures
+    for failure in failures:
+        messages.error(request, f"Could not read {failure}")
     return redirect("instance_list")
 
 

@@ -45,13 +45,21 @@ def ensure_workflow_on_amc(client, workflow, instance, *, force: bool = False) -
                 raise
             client.update_workflow(instance, workflow.workflow_id, workflow.sql, input_parameters=declarations)
     except amc_errors.AMCError as exc:
-        sync.state, sync.error = WorkflowSync.State.FAILED, str(exc)
+        # Still gone if AMC had said so and re-creating failed; otherwise a failed sync.
+        gone = sync.state == WorkflowSync.State.MISSING
+        sync.state, sync.error = (WorkflowSync.State.MISSING if gone else WorkflowSync.State.FAILED), str(exc)
         sync.save(update_fields=["state", "error"])
         raise
     sync.state, sync.sql_hash, sync.synced_at, sync.error = WorkflowSync.State.SYNCED, current, timezone.now(), ""
     sync.save()
     log.info("workflow synced workflow=%s instance=%s", workflow.workflow_id, instance.instance_id)
     return sync
+
+
+def mark_missing_on_amc(workflow, instance) -> None:
+    """AMC answered that the saved workflow does not exist on `instance` (deleted there)."""
+    WorkflowSync.objects.filter(workflow=workflow, instance=instance).update(state=WorkflowSync.State.MISSING)
+    log.info("workflow missing on AMC workflow=%s instance=%s", workflow.workflow_id, instance.instance_id)
 
 
 def mark_syncs_outdated(workflow) -> None:

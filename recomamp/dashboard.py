@@ -40,9 +40,17 @@ def home_context(user, now=None) -> dict:
     }
 
 
+def _queue_depth(get_broker) -> int | None:
+    """Tasks waiting in the configured broker (Redis or the ORM); None when the broker cannot be asked."""
+    try:
+        return get_broker().queue_size()
+    except Exception:  # noqa: BLE001 - a broken broker is itself what the health check reports
+        return None
+
+
 def health_report(now=None) -> dict:
     """Operational signals for monitoring (docs/operations.md says what to alert on)."""
-    from django_q.models import OrmQ
+    from django_q.brokers import get_broker
 
     now = now or timezone.now()
     overdue = Schedule.objects.filter(is_active=True, next_run_at__lt=now - timedelta(minutes=5)).count()
@@ -51,7 +59,7 @@ def health_report(now=None) -> dict:
         submitted_at__lt=now - timedelta(hours=24, minutes=10),
     ).count()
     return {
-        "queue_depth": OrmQ.objects.count(),
+        "queue_depth": _queue_depth(get_broker),
         "due_unclaimed_slots": overdue,
         "executions_active": Execution.objects.filter(status__in=Execution.ACTIVE_STATUSES).count(),
         "executions_past_timeout": past_timeout,

@@ -76,7 +76,7 @@ def connect_to_sandbox(user: User) -> str:
 
 def ensure_sandbox_instances(user: User) -> str:
     """Mirror the sandbox's accounts and instances for the user (what `sync_instances` would store)."""
-    from instances.services import store_listing
+    from instances.services import AccountListing, store_listing
     from recomamp.amc.records import Account, Instance
     from recomamp.sandbox.models import SandboxAccount
     from recomamp.sandbox.seed import ensure_sandbox_catalog
@@ -88,7 +88,7 @@ def ensure_sandbox_instances(user: User) -> str:
         instances = [
             Instance(i.instance_id, i.name, i.instance_type, "COMPLETED", "", raw={}) for i in account.instances.all()
         ]
-        listed.append((record, account.marketplace_id, instances))
+        listed.append(AccountListing(record, account.region, instances, account.marketplace_id))
     return f"instances: {store_listing(user, listed).summary()}"
 
 

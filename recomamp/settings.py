@@ -158,10 +158,12 @@ AMC_API_BASE_URL = env.str("AMC_API_BASE_URL", default="")
 AMC_API_BASE_URLS = {
     "NA": env.str("AMC_API_BASE_URL_NA", default=AMC_API_BASE_URL or _default_amc_base or "https://advertising-api.amazon.com"),
     "EU": env.str(
-        "AMC_API_BASE_URL_EU", default=AMC_API_BASE_URL or _default_amc_base or "https://advertising-api-eu.amazon.com"
+        "AMC_API_BASE_URL_EU",
+        default=AMC_API_BASE_URL or (_default_amc_base and f"{_default_amc_base}/eu") or "https://advertising-api-eu.amazon.com",
     ),
     "FE": env.str(
-        "AMC_API_BASE_URL_FE", default=AMC_API_BASE_URL or _default_amc_base or "https://advertising-api-fe.amazon.com"
+        "AMC_API_BASE_URL_FE",
+        default=AMC_API_BASE_URL or (_default_amc_base and f"{_default_amc_base}/fe") or "https://advertising-api-fe.amazon.com",
     ),
 }
 LWA_AUTHORIZE_URL = env.str(

@@ -26,15 +26,15 @@ def connected(user, amc_sandbox):
 def test_sync_upserts_accounts_and_instances(connected):
     report = sync_instances(connected)
     assert sorted(report.created) == sorted(SandboxInstance.objects.values_list("instance_id", flat=True))
-    assert report.accounts == 2
+    assert report.accounts == 3
     demo = AMCInstance.objects.select_related("account").get(owner=connected, instance_id=DEMO_INSTANCE_ID)
     assert demo.is_sandbox and demo.instance_type == "SANDBOX" and demo.status == AMCInstance.Status.ACTIVE
     assert demo.account.entity_id == SandboxInstance.objects.get(instance_id=DEMO_INSTANCE_ID).account.entity_id
     uk = AdvertiserAccount.objects.get(owner=connected, marketplace_id="A1F83G8C2ARO7P")
     assert uk.region == "EU"
     again = sync_instances(connected)
-    assert again.created == [] and len(again.updated) == 3
-    assert AMCInstance.objects.filter(owner=connected).count() == 3
+    assert again.created == [] and len(again.updated) == 4
+    assert AMCInstance.objects.filter(owner=connected).count() == 4
 
 
 def test_instances_gone_from_amc_are_marked_inactive_not_deleted(connected):
@@ -55,7 +55,7 @@ def test_sync_without_connection_raises_a_plain_error_and_saves_nothing(connecte
 
 def test_sync_command_and_button(connected, client):
     call_command("sync_instances", "--user", connected.email)
-    assert AMCInstance.objects.filter(owner=connected).count() == 3
+    assert AMCInstance.objects.filter(owner=connected).count() == 4
     with pytest.raises(CommandError, match="no user"):
         call_command("sync_instances", "--user", "nobody@example.com")
     client.force_login(connected)

@@ -19,6 +19,8 @@ Codes (errors unless noted):
   medium-threshold-output   (info) a MEDIUM column in the final output: rows need 100 users.
   unsupported-function      GETDATE() (error), NTILE (warning: reported not to work).
   unknown-built-in-parameter (warning) BUILT_IN_PARAMETER other than TIME_WINDOW_START/END.
+  ungrouped-column          a column outside aggregates in an aggregating SELECT is not in its GROUP BY
+                            (grouping.py); AMC refuses it at compile time.
 Name checks (unknown-table, unknown-column, unknown-alias, ambiguous-column, extend-time-window) live in
 scope.py; syntax and parameter checks in parsing.py and validator.py.
 """
@@ -32,6 +34,7 @@ from sqlglot import exp
 
 from .catalog import AUDIENCE_SUFFIX, NEVER_OUTPUT, NO_LITERAL_FILTERS
 from .diagnostics import ERROR, INFO, WARNING, Diagnostic, Severity, SourceMap
+from .grouping import ungrouped_columns
 from .parsing import TokenIndex, TokenType, span
 from .relations import Frame, Resolution, has_aggregate, star_relations
 from .scope import Resolver
@@ -324,6 +327,18 @@ def check_functions(ctx: RuleContext) -> None:
         )
 
 
+def check_grouping(ctx: RuleContext) -> None:
+    for select in ctx.statement.find_all(exp.Select):
+        for column in ungrouped_columns(select):
+            ctx.report_node(
+                ERROR,
+                "ungrouped-column",
+                f"{column.sql()} is neither in the GROUP BY nor inside an aggregate function; AMC refuses "
+                "the query. Add it to the GROUP BY or wrap it in an aggregate such as MAX(...).",
+                column,
+            )
+
+
 RULES: tuple[Callable[[RuleContext], None], ...] = (
     check_select_star,
     check_limit,
@@ -335,6 +350,7 @@ RULES: tuple[Callable[[RuleContext], None], ...] = (
     check_fixed_dates,
     check_time_window,
     check_functions,
+    check_grouping,
 )
 
 

@@ -46,6 +46,21 @@ def format_amc_timestamp(value: datetime | date, zone: str | tzinfo | None = Non
     raise TypeError(f"Expected a datetime or date, got {type(value).__name__}")
 
 
+def off_the_hour(name: str, value: datetime | date, zone: str | tzinfo | None) -> str:
+    """Why AMC would refuse ``value`` as a window bound ("" if it is fine): AMC accepts only whole hours.
+
+    Checked on the wall-clock time in ``zone``, which is what AMC reads (a whole UTC hour is 05:30 in India).
+    """
+    text = format_amc_timestamp(value, zone)
+    if isinstance(value, datetime) and (text[-5:] != "00:00" or value.microsecond):
+        hour = text[11:13]
+        return (
+            f"AMC accepts only whole hours: the {name} {text[11:]} is not on the hour "
+            f"(use {hour}:00:00 or the hour after)."
+        )
+    return ""
+
+
 def parse_amc_timestamp(value: str, default_zone: str | tzinfo = UTC) -> datetime:
     """Parse a timestamp from an AMC response into an aware datetime.
 

@@ -22,7 +22,7 @@ class SandboxFaultsInline(admin.StackedInline):
 
 @admin.register(SandboxAccount)
 class SandboxAccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "entity_id", "marketplace_id", "region", "created_at"]
+    list_display = ["name", "entity_id", "marketplace_id", "region", "refuses_access", "created_at"]
     list_filter = ["region", "marketplace_id"]
     search_fields = ["name", "entity_id"]
 

@@ -27,7 +27,7 @@ def amc_endpoint(scope: str, methods: tuple[str, ...]) -> Callable:
         @csrf_exempt
         @login_not_required
         @wraps(view)
-        def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, region: str = "NA", **kwargs) -> HttpResponse:
             try:
                 if request.method not in methods:
                     raise ApiError(405, f"{request.method} is not supported on this path.")
@@ -43,10 +43,12 @@ def amc_endpoint(scope: str, methods: tuple[str, ...]) -> Callable:
                     )
                     faults.inject(faults.instance_faults(instance))
                 auth.authenticate(request)
-                if scope == "account":
-                    kwargs["account"] = auth.account_from_headers(request)
+                if scope == "accounts":
+                    kwargs["region"] = region
+                elif scope == "account":
+                    kwargs["account"] = auth.account_from_headers(request, region)
                 elif scope == "instance":
-                    kwargs["instance"] = auth.check_instance_access(request, instance)
+                    kwargs["instance"] = auth.check_instance_access(request, instance, region)
                 return view(request, **kwargs)
             except ApiError as error:
                 response = error_response(error, message_shape=scope == "accounts")
@@ -74,8 +76,9 @@ def _page(key: str, items: list, next_token: str | None) -> HttpResponse:
 
 
 @amc_endpoint("accounts", ("GET",))
-def accounts(request):
-    rows, token = paging.page_queryset(SandboxAccount.objects.all(), ("entity_id",), request.GET, kind="accounts")
+def accounts(request, region):
+    queryset = SandboxAccount.objects.filter(region=region)  # each regional host lists its own accounts
+    rows, token = paging.page_queryset(queryset, ("entity_id",), request.GET, kind=f"accounts.{region}")
     return _page("amcAccounts", [serialize.account_json(a) for a in rows], token)
 
 

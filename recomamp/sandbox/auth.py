@@ -22,6 +22,7 @@ ADVERTISER_HEADER = "Amazon-Advertising-API-AdvertiserId"
 MARKETPLACE_HEADER = "Amazon-Advertising-API-MarketplaceId"
 UNAUTHORIZED = "Unauthorized"
 FORBIDDEN = "Unauthorized request."
+REFUSED = "Access to this advertiser account is not permitted for this user."
 
 
 def hash_token(value: str) -> str:
@@ -179,22 +180,29 @@ def authenticate(request: HttpRequest) -> AccessToken:
     return token
 
 
-def account_from_headers(request: HttpRequest) -> SandboxAccount:
-    """The AMC account named by the AdvertiserId and MarketplaceId headers: 400 if missing, 403 if unknown."""
+def account_from_headers(request: HttpRequest, region: str = "NA") -> SandboxAccount:
+    """The AMC account named by the AdvertiserId and MarketplaceId headers: 400 if missing, 403 if unknown.
+
+    An account is served only by its own region's host, and one that refuses access is refused on every call.
+    """
     entity_id = request.headers.get(ADVERTISER_HEADER, "").strip()
     marketplace_id = request.headers.get(MARKETPLACE_HEADER, "").strip()
     for header, value in ((ADVERTISER_HEADER, entity_id), (MARKETPLACE_HEADER, marketplace_id)):
         if not value:
             raise ApiError(400, f"Missing required header {header}.")
     account = SandboxAccount.objects.filter(entity_id=entity_id, marketplace_id=marketplace_id).first()
-    if account is None:
+    if account is None or account.region != region:
         raise ApiError(403, FORBIDDEN)
+    if account.refuses_access:
+        raise ApiError(403, REFUSED)
     return account
 
 
-def check_instance_access(request: HttpRequest, instance: SandboxInstance | None) -> SandboxInstance:
+def check_instance_access(
+    request: HttpRequest, instance: SandboxInstance | None, region: str = "NA"
+) -> SandboxInstance:
     """An unknown instance and another account's instance look the same to the caller: 403."""
-    account = account_from_headers(request)
+    account = account_from_headers(request, region)
     if instance is None or instance.account_id != account.pk:
         raise ApiError(403, FORBIDDEN)
     return instance

@@ -73,7 +73,6 @@ def compile_problem(workflow: dict[str, Any], *, saved: bool) -> str | None:
 def run(execution) -> Any:
     """Run an execution's query over its time window; returns the engine's QueryResult."""
     from .engine import CompileError, ExecutionError, run_query
-    from .engine.runner import DEFAULT_MIN_USERS
 
     workflow = execution.workflow
     zone = ZoneInfo(execution.time_window_time_zone)
@@ -92,7 +91,7 @@ def run(execution) -> Any:
             # AMC removes rows under the threshold, or blanks and flags them when a discriminator column is named.
             filtered_rows="null_with_flag" if discriminator and not keep_all else "drop",
             filtered_column=discriminator or "filtered",
-            min_users=0 if keep_all else DEFAULT_MIN_USERS,
+            min_users=0 if keep_all else None,  # per the output columns' threshold classes
         )
     except CompileError as error:
         raise QueryFailed(compile_failure_text(execution.workflow_id, error.amc_text()))

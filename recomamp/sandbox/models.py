@@ -25,6 +25,9 @@ class SandboxAccount(models.Model):
     name = models.CharField(max_length=255)
     marketplace_id = models.CharField(max_length=32)
     region = models.CharField(max_length=2, choices=Region, default=Region.NA)
+    refuses_access = models.BooleanField(
+        default=False, help_text="Listed, but every call naming it is refused (403), as when a grant lacks it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,6 +37,11 @@ CATALOG = (
         Region.EU,
         (_Instance("amcctuk0003", "Contoso Home UK", "STANDARD", ("SPONSORED_ADS",)),),
     ),
+    (
+        {"entity_id": "ENTITY3FABRIKAMJP", "name": "Fabrikam Japan", "marketplace_id": "A1VC38T7YXB528"},
+        Region.FE,
+        (_Instance("amcfbjp0004", "Fabrikam Japan", "STANDARD", ("DISPLAY", "SPONSORED_ADS")),),
+    ),
 )
 
 

@@ -19,9 +19,15 @@ def amc_time(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def api_base_url(request: HttpRequest) -> str:
-    """The absolute URL the sandbox's AMC paths hang from (what AMC calls the instance's apiEndpoint)."""
-    return request.build_absolute_uri(reverse("sandbox:accounts").removesuffix("/amc/accounts"))
+def api_base_url(request: HttpRequest, region: str = "NA") -> str:
+    """The absolute URL the sandbox's AMC paths hang from in `region` (what AMC calls the apiEndpoint)."""
+    path = reverse(f"sandbox:{region_url_name('accounts', region)}")
+    return request.build_absolute_uri(path.removesuffix("/amc/accounts"))
+
+
+def region_url_name(name: str, region: str) -> str:
+    """URL names of the regional hosts: NA keeps the plain name, EU and FE add a suffix."""
+    return name if region == "NA" else f"{name}-{region.lower()}"
 
 
 def account_json(account: SandboxAccount) -> dict[str, Any]:
@@ -42,7 +48,7 @@ def instance_json(instance: SandboxInstance, request: HttpRequest) -> dict[str, 
         "awsAccountId": AMC_AWS_ACCOUNT_ID,
         "dataUploadAwsAccountId": AMC_AWS_ACCOUNT_ID,
         "entities": ["NA"],
-        "apiEndpoint": api_base_url(request),
+        "apiEndpoint": api_base_url(request, region),
         "acrCollaboration": None,
         "optionalDatasets": [],
         "advertiserTypes": list(instance.advertiser_types),

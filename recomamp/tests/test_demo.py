@@ -20,7 +20,8 @@ def test_seed_demo_is_idempotent_and_leaves_a_working_sandbox_setup(settings, sa
     assert user.check_password("demo-password-123")
     assert AmazonConnection.objects.get(user=user).status == AmazonConnection.Status.ACTIVE
     assert AMCInstance.objects.filter(owner=user, is_sandbox=True).count() == 1
-    assert AMCInstance.objects.filter(owner=user).count() == 3
+    assert AMCInstance.objects.filter(owner=user).count() == 4  # US x2, UK (EU), JP (FE)
+    assert set(AMCInstance.objects.filter(owner=user).values_list("region", flat=True)) == {"NA", "EU", "FE"}
     assert DataSource.objects.count() >= 25 and QueryTemplate.objects.count() >= 20
     assert Guide.objects.count() >= 12
     assert Workflow.objects.filter(owner=user).count() == 3

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         source.add_argument("--workflow", metavar="WF_ID")
         parser.add_argument("--start", help="first day (or instant) of the window")
         parser.add_argument("--end", help="last day (inclusive) or end instant of the window")
-        parser.add_argument("--tz", default=None, help="IANA time zone of --start/--end (default: the user's)")
+        parser.add_argument("--tz", default=None, help="zone of --start/--end (default: instance's, else user's)")
         parser.add_argument("--window-type", default="EXPLICIT", choices=["EXPLICIT", *services.RELATIVE_WINDOWS])
         parser.add_argument("--param", action="append", default=[], metavar="K=V")
         parser.add_argument("--timeout", type=int, default=None, help="AMC timeout in seconds (900-86400)")
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             execution = services.start_execution(
                 owner=owner,
                 instance=instance,
-                window=self._window(opts, owner),
+                window=self._window(opts, owner, instance),
                 workflow=workflow,
                 sql=sql,
                 parameters=self._params(opts["param"]),
@@ -88,8 +88,8 @@ class Command(BaseCommand):
             return
         self._follow(execution, opts)
 
-    def _window(self, opts, owner) -> services.WindowSpec:
-        tz = opts["tz"] or owner.timezone
+    def _window(self, opts, owner, instance=None) -> services.WindowSpec:
+        tz = opts["tz"] or (instance and instance.timezone) or owner.timezone  # the instance's reporting zone
         try:
             zone = ZoneInfo(tz)
         except Exception:

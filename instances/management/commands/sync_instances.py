@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.amazon import AmazonConnectionError
 from accounts.models import User
-from instances.services import sync_instances
+from instances.services import SyncError, sync_instances
 from recomamp.amc.errors import AMCError
 
 
@@ -19,6 +19,13 @@ class Command(BaseCommand):
             raise CommandError(f"no user with e-mail {user}") from None
         try:
             report = sync_instances(owner)
+        except SyncError as exc:
+            for failure in exc.report.failures:
+                self.stderr.write(f"could not read {failure}")
+            raise CommandError("sync failed: nothing could be read from AMC") from None
         except (AmazonConnectionError, AMCError) as exc:
             raise CommandError(f"sync failed: {exc}") from None
         self.stdout.write(report.summary())
+        # Partial success exits 0: what could be read is stored; each refusal is named with AMC's reason.
+        for failure in report.failures:
+            self.stderr.write(f"could not read {failure}")

@@ -17,6 +17,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from .compile_error import CompileError
 from .functions import function_label, unknown_function
 from .positions import Span, node_offsets, node_span, offset_to_line_col, token_span, tokens
+from .rules_grouping import check_grouping
 from .rules_output import check_aggregation, check_literal_filters, check_output_columns
 from .schema import column_names, is_known_table
 from .sqltree import base_table_name, cte_names, extend_time_window_call, function_name, is_star
@@ -39,6 +40,7 @@ def check(sql: str, *, declared_parameters: Iterable[str] | None = None) -> exp.
     check_literal_filters(sql, tree)
     check_output_columns(sql, tree)
     check_aggregation(sql, tree)
+    check_grouping(sql, tree)
     return tree
 
 

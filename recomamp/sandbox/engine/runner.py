@@ -14,7 +14,7 @@ from typing import TextIO
 
 import duckdb
 
-from . import privacy, rules, translate
+from . import privacy, rules, thresholds, translate
 
 DEFAULT_MIN_USERS = 100
 
@@ -41,12 +41,14 @@ def run_query(
     declared_parameters: Iterable[str] | None = None,
     filtered_rows: str = "drop",
     time_window_timezone: str = "UTC",
-    min_users: int = DEFAULT_MIN_USERS,
+    min_users: int | None = DEFAULT_MIN_USERS,
     filtered_column: str = "filtered",
 ) -> QueryResult:
     """Raises `rules.CompileError` for queries AMC would reject and `ExecutionError` for runtime failures.
     `declared_parameters=None` skips the declaration check (ad hoc queries with no inputParameters)."""
     tree = rules.check(sql, declared_parameters=declared_parameters)
+    if min_users is None:  # as AMC: the strictest threshold class among the output's dimensions
+        min_users = thresholds.required_users(tree)
     metrics = privacy.metric_flags(tree)
     window = translate.TimeWindow(time_window_start, time_window_end, time_window_timezone)
     duck_tree = translate.translate(privacy.add_user_counts(tree), window=window, parameters=parameter_values)

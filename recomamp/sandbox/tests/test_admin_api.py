@@ -14,17 +14,20 @@ def test_accounts_list_needs_no_advertiser_headers(sandbox):
     response = sandbox.call("GET", "/amc/accounts", headers=headers)
     assert response.status_code == 200
     accounts = response.json()["amcAccounts"]
-    assert {a["accountId"] for a in accounts} == set(SandboxAccount.objects.values_list("entity_id", flat=True))
+    na = SandboxAccount.objects.filter(region="NA").values_list("entity_id", flat=True)
+    assert {a["accountId"] for a in accounts} == set(na)  # each regional host lists its own region's accounts
     assert all(set(a) == {"accountId", "accountName", "marketplaceId"} for a in accounts)
     assert "nextToken" not in response.json()
 
 
 def test_instances_are_listed_per_account(sandbox):
+    prefixes = {"NA": "", "EU": "/eu", "FE": "/fe"}
     for account in SandboxAccount.objects.all():
         headers = sandbox.headers(
             **{auth.ADVERTISER_HEADER: account.entity_id, auth.MARKETPLACE_HEADER: account.marketplace_id}
         )
-        listed = sandbox.call("GET", "/amc/instances", headers=headers).json()["instances"]
+        path = f"{prefixes[account.region]}/amc/instances"
+        listed = sandbox.call("GET", path, headers=headers).json()["instances"]
         expected = set(SandboxInstance.objects.filter(account=account).values_list("instance_id", flat=True))
         assert {i["instanceId"] for i in listed} == expected
 

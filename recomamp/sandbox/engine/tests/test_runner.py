@@ -229,3 +229,13 @@ def test_csv_output():
         "name,day,at,amount,flag,missing\r\n"
         '"say ""hi"", ok",2025-06-01,2025-06-01T13:05:09.250,12.5000,true,\r\n'
     )
+
+
+def test_threshold_follows_the_output_columns_classes(sandbox, raw):
+    # impression_dt is MEDIUM (100 users per row); campaign and impression_date_utc are LOW (2 users).
+    medium = "SELECT campaign, impression_dt, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY 1, 2"
+    low = DAILY
+    for sql, required in ((medium, 100), (low, 2)):
+        by_class = run_query(sql, db_path=sandbox.path, min_users=None, **JUNE)
+        assert by_class.rows == run_query(sql, db_path=sandbox.path, min_users=required, **JUNE).rows
+    assert run_query(low, db_path=sandbox.path, min_users=None, **JUNE).rows  # LOW rows survive with few users
