@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from recomamp.amc import errors as amc_errors
 
-from . import services
+from . import lifecycle, services
 from .models import Execution
-from .signals import execution_finished as execution_finished_signal
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +35,6 @@ def fetch_lease() -> timedelta:
 def submit_recovery_after() -> timedelta:
     """Longer than one submission can take (request timeout x attempts), so recovery never races a live one."""
     return timedelta(seconds=settings.EXECUTION_SUBMIT_RECOVERY_SECONDS)
-
-
-
-
-def poll_interval(execution: Execution, now) -> timedelta:
-    """Poll often at first, then back off: most AMC runs take 15 minutes or more."""
-    age = now - (execution.submitted_at or now)
-    if age < timedelta(minutes=2):
-        return timedelta(seconds=5)
-    if age < timedelta(minutes=15):
-        return timedelta(seconds=15)
-    return timedelta(seconds=60)
-
-
-def execution_finished(execution_pk: int) -> None:
-    execution_finished_signal.send(sender=Execution, execution_pk=execution_pk)
 
 
 # --- One cycle ---------------------------------------------------------------------------------------------------
@@ -111,7 +94,7 @@ def _poll_one(pk: int, lease_from, now, client_factory) -> int:
         _reschedule(execution, backoff, exc)
         return 1
     except amc_errors.AMCNotFoundError as exc:
-        services.fail_execution(execution, "AMCNotFoundError", f"AMC no longer knows this execution: {exc}")
+        lifecycle.fail_execution(execution, "AMCNotFoundError", f"AMC no longer knows this execution: {exc}")
         return 1
     except amc_errors.AMCError as exc:
         _reschedule(execution, timedelta(minutes=2), exc)
@@ -119,7 +102,7 @@ def _poll_one(pk: int, lease_from, now, client_factory) -> int:
     except Exception as exc:  # e.g. the user's Amazon connection needs re-authentication
         _reschedule(execution, timedelta(minutes=5), exc)
         return 1
-    apply_amc_status(execution, amc_execution, now=now)
+    lifecycle.apply_amc_status(execution, amc_execution, now=now)
     return 1
 
 
@@ -133,57 +116,7 @@ def _reschedule(execution: Execution, delay: timedelta, exc: Exception) -> None:
     )
 
 
-def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
-    """Move our row to what AMC reports. Terminal moves are conditional, so they happen exactly once."""
-    now = now or timezone.now()
-    status = amc_execution.status
-    active = [Execution.Status.QUEUED, Execution.Status.RUNNING]
-    rows = Execution.objects.filter(pk=execution.pk, status__in=active)
-    if status == "SUCCEEDED":
-        moved = rows.update(
-            status=Execution.Status.FETCHING, amc_status=status, last_polled_at=now, next_poll_at=now, poll_failures=0
-        )
-        if moved:
-            enqueue_fetch(execution.pk)
-    elif status in ("FAILED", "REJECTED"):
-        reason = amc_execution.status_reason or f"AMC reported {status} without a reason."
-        position = amc_errors.compile_position(reason)
-        fields = {}
-        if position:
-            fields = {
-                "error_line": position["line"],
-                "error_column": position["column"],
-                "error_end_line": position["end_line"],
-                "error_end_column": position["end_column"],
-            }
-        moved = rows.update(
-            status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
-            finished_at=now, last_polled_at=now, **fields,
-        )  # fmt: skip
-        if moved:
-            execution_finished(execution.pk)
-    elif status == "CANCELLED":
-        if rows.update(status=Execution.Status.CANCELLED, amc_status=status, finished_at=now, last_polled_at=now):
-            execution_finished(execution.pk)
-    else:
-        running = status == "RUNNING"
-        rows.update(
-            status=Execution.Status.RUNNING if running else Execution.Status.QUEUED,
-            amc_status=status,
-            started_at=execution.started_at or (now if running else None),
-            last_polled_at=now,
-            next_poll_at=now + poll_interval(execution, now),
-            poll_failures=0,
-        )
-
-
 # --- Results -----------------------------------------------------------------------------------------------------
-
-
-def enqueue_fetch(execution_pk: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("executions.tasks.fetch_results", execution_pk, task_name=f"fetch-{execution_pk}")
 
 
 def fetch_results(execution_pk: int, *, client_factory=None) -> str:
@@ -208,12 +141,9 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
             next_poll_at=timezone.now() + timedelta(minutes=1), error_message=f"Fetching results failed: {exc}"
         )
         return "retry"
-    done = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING).update(
-        status=Execution.Status.SUCCEEDED, finished_at=timezone.now(), error_message=""
-    )
-    if done:
+    if lifecycle.mark_succeeded(execution_pk):
         log.info("execution succeeded execution=%s rows=%s", execution.execution_id, result.row_count)
-        execution_finished(execution_pk)
+        lifecycle.execution_finished(execution_pk)
     return "stored"
 
 
@@ -224,7 +154,7 @@ def requeue_stalled_fetches(now) -> int:
         ).values_list("pk", flat=True)[:100]
     )
     for pk in stalled:
-        enqueue_fetch(pk)
+        lifecycle.enqueue_fetch(pk)
     return len(stalled)
 
 
@@ -256,10 +186,7 @@ def recover_stuck_submissions(now, client_factory) -> int:
             log.warning("recovery could not ask AMC execution=%s error=%s", execution.execution_id, exc)
             continue
         if not adopted:
-            now = timezone.now()
-            Execution.objects.filter(
-                pk=execution.pk, status=Execution.Status.SUBMITTING, submit_attempted_at=execution.submit_attempted_at
-            ).update(status=Execution.Status.PENDING, next_poll_at=now, updated_at=now)
+            lifecycle.release_stuck_submission(execution)
         recovered += 1
     return recovered
 
@@ -282,7 +209,7 @@ def adopt_existing_submission(execution: Execution, client_factory) -> bool:
     )
     matching = [c for c in candidates if c.execution_id not in taken and _same_request(execution, c)]
     for candidate in sorted(matching, key=lambda c: c.create_time or since):
-        if services.record_submission(execution, candidate.execution_id, candidate.status):
+        if lifecycle.record_submission(execution, candidate.execution_id, candidate.status):
             log.info("recovery adopted execution=%s amc_execution=%s", execution.execution_id, candidate.execution_id)
             return True
     return False
@@ -321,7 +248,7 @@ def fail_timed_out(now, client_factory) -> int:
                 client.cancel_execution(execution.instance, execution.amc_execution_id)
         except Exception as exc:  # cancelling is best effort; the failure below is what matters
             log.warning("could not cancel timed-out execution=%s error=%s", execution.execution_id, exc)
-        services.fail_execution(
+        lifecycle.fail_execution(
             execution, "timeout", f"The execution exceeded its timeout of {execution.timeout_seconds} seconds."
         )
     close_old_connections()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "queries",
     "executions",
     "schedules",
+    "home",  # the home page and the demo sit above every app
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""AMC-specific rules, applied to a parsed and resolved query (facts: reference tables.md §3 and §5).
+"""AMC-specific rules, applied to a parsed and resolved query.
 
 Codes (errors unless noted):
   select-star               ``*`` or ``alias.*`` over an AMC table; allowed over CTEs and derived tables.
@@ -39,7 +39,7 @@ from .scope import Resolver
 _BUILT_IN_PARAMETERS = frozenset({"TIME_WINDOW_START", "TIME_WINDOW_END"})
 _CONVERSION_TABLES = frozenset({"conversions", "conversions_with_relevance", "conversions_all"})
 _TRAFFIC_TABLES = frozenset({"dsp_impressions", "dsp_clicks", "dsp_views", "sponsored_ads_traffic"})
-# Documented time-out risk: keep windows short (tables.md §5.7).
+# Documented time-out risk: keep windows short.
 _HEAVY_TABLES = frozenset(
     {"dsp_impressions_by_matched_segments", "dsp_impressions_by_user_segments", "dsp_video_events_feed"}
 )
@@ -73,7 +73,7 @@ class RuleContext:
 
     @property
     def is_audience_query(self) -> bool:
-        """Rule-based audience queries read *_for_audiences tables and must return user_id (§5.6)."""
+        """Rule-based audience queries read *_for_audiences tables and must return user_id."""
         return any(ref.name.endswith(AUDIENCE_SUFFIX) for ref in self.resolution.table_refs)
 
     def report(self, severity: Severity, code: str, message: str, start: int, end: int) -> None:
@@ -261,7 +261,7 @@ def check_fixed_dates(ctx: RuleContext) -> None:
 
 
 def check_time_window(ctx: RuleContext) -> None:
-    """Traffic joined to conversions needs the lookback before the window start (tables.md §3.1, §4 #14)."""
+    """Traffic joined to conversions needs the lookback before the window start."""
     refs = ctx.resolution.table_refs
     bases = {_base_name(ref.name) for ref in refs}
     if bases & _CONVERSION_TABLES:

@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from .. import charts, history, planning
-from ..forms import WINDOW_CHOICES, RunFilterForm
+from ..filters import RunFilterForm
+from ..forms import WINDOW_CHOICES
 from ..timing import ScheduleTimingError
 from . import common
 from .common import schedule_for
