@@ -251,7 +251,7 @@ class ScheduleForm(forms.Form):
         if not timing_ok:
             return
         try:
-            first = planning.next_run_after(schedule, self.now)
+            first = planning.next_slot(schedule, self.now)
         except ScheduleTimingError as err:
             self._add_timing_error(err)
             return

@@ -372,7 +372,7 @@ def run_scheduler_cycle(*, now: datetime | None = None) -> dict:
 def refresh_next_run(schedule: Schedule, *, now: datetime | None = None) -> None:
     """After creating, editing or resuming: the next slot strictly after now (missed ones are not replayed)."""
     now = now or timezone.now()
-    schedule.next_run_at = planning.next_run_after(schedule, now) if schedule.is_active else None
+    schedule.next_run_at = planning.next_slot(schedule, now) if schedule.is_active else None
 
 
 def claim_slot_directly(schedule: Schedule, slot: datetime) -> ScheduleRun | None:
