@@ -61,7 +61,9 @@ class WindowSpec:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class SnowflakeTarget:
+    """Where a run's result is loaded when it succeeds (copied onto the execution row)."""
+
     enabled: bool = False
     table: str = ""
     schema: str = ""
@@ -87,7 +89,7 @@ def start_execution(
     parameters: dict | None = None,
     trigger: str = Execution.Trigger.MANUAL,
     timeout_seconds: int | None = None,
-    delivery: Delivery = Delivery(),
+    delivery: SnowflakeTarget = SnowflakeTarget(),
     submit: bool = True,
 ) -> Execution:
     """Record an execution with the exact SQL, parameters and window it will send, then queue its submission.
@@ -252,5 +254,5 @@ def rerun_execution(execution: Execution, *, trigger: str = Execution.Trigger.MA
         parameters=execution.parameters_sent,
         trigger=trigger,
         timeout_seconds=execution.timeout_seconds,
-        delivery=Delivery(execution.snowflake_enabled, execution.snowflake_table, execution.snowflake_schema),
+        delivery=SnowflakeTarget(execution.snowflake_enabled, execution.snowflake_table, execution.snowflake_schema),
     )

@@ -1,4 +1,4 @@
-"""Business rules of the query workspace: saved workflows and their copies on AMC."""
+"""Saved workflows and their copies on AMC: created or updated once per instance, tracked by SQL hash."""
 
 import hashlib
 import logging

@@ -1,4 +1,4 @@
-"""Business rules of the query workspace pages: listing, creating, copying and retiring saved queries,
+"""What the query workspace pages do: listing, creating, copying and retiring saved queries,
 their parameter definitions, and what the editor previews, formats and checks."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from executions import quotas
 from executions.models import Execution
-from executions.services import Delivery, ExecutionInputError, WindowSpec, start_execution
+from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, start_execution
 
 from . import planning
 from .models import Schedule, ScheduleRun
@@ -146,7 +146,9 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
                 window=WindowSpec("EXPLICIT", plan.window.start_utc, plan.window.end_utc, schedule.timezone),
                 parameters=plan.parameters,
                 trigger=Execution.Trigger.TEST if run.is_test else Execution.Trigger.SCHEDULE,
-                delivery=Delivery(schedule.snowflake_enabled, schedule.snowflake_table, schedule.snowflake_schema),
+                delivery=SnowflakeTarget(
+                    schedule.snowflake_enabled, schedule.snowflake_table, schedule.snowflake_schema
+                ),
             )
         except ExecutionInputError as exc:
             _finish(run, ScheduleRun.Status.FAILED, now, error=str(exc))
