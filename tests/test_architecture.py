@@ -64,21 +64,21 @@ def import_graph(modules):
         targets = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                candidates = [alias.name for alias in node.names]
+                names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
                     parts = package.split(".")
                     parts = parts[: len(parts) - node.level + 1]
                     base = ".".join(parts + ([base] if base else []))
-                candidates = [f"{base}.{alias.name}" for alias in node.names] + [base]
+                # `from pkg import name`: the submodule pkg.name if there is one, else pkg itself
+                names = [f"{base}.{alias.name}" for alias in node.names]
             else:
                 continue
-            for candidate in candidates:
-                target = _resolve(candidate, modules)
+            for imported in names:
+                target = _resolve(imported, modules)
                 if target and target != name:
                     targets.add(target)
-                    break
         graph[name] = targets
     return graph
 
