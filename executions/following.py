@@ -32,6 +32,11 @@ def fetch_lease() -> timedelta:
     return timedelta(seconds=settings.EXECUTION_FETCH_LEASE_SECONDS)
 
 
+def lease_free(now) -> Q:
+    """Rows no worker holds: never leased, or the holder's lease has run out."""
+    return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+
+
 def submit_recovery_after() -> timedelta:
     """Longer than one submission can take (request timeout x attempts), so recovery never races a live one."""
     return timedelta(seconds=settings.EXECUTION_SUBMIT_RECOVERY_SECONDS)
@@ -59,6 +64,7 @@ def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_fa
     client_factory = client_factory or services.default_client
     due = list(
         Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING], next_poll_at__lte=now)
+        .filter(lease_free(now))
         .order_by("next_poll_at")
         .values_list("pk", "next_poll_at")[:limit]
     )
@@ -78,8 +84,13 @@ def _poll_in_thread(pk, lease_from, now, client_factory) -> int:
         connections.close_all()  # each thread has its own connection; do not leak them
 
 
-def _poll_one(pk: int, lease_from, now, client_factory) -> int:
-    claimed = Execution.objects.filter(pk=pk, next_poll_at=lease_from).update(next_poll_at=now + poll_lease())
+def _poll_one(pk: int, due_at, now, client_factory) -> int:
+    # Due at the time we listed it and held by nobody: a row another worker polled meanwhile has moved on.
+    claimed = (
+        Execution.objects.filter(pk=pk, next_poll_at=due_at)
+        .filter(lease_free(now))
+        .update(lease_until=now + poll_lease())
+    )
     if not claimed:
         return 0
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=pk)
@@ -110,6 +121,7 @@ def _reschedule(execution: Execution, delay: timedelta, exc: Exception) -> None:
     now = timezone.now()
     Execution.objects.filter(pk=execution.pk).update(
         next_poll_at=now + delay,
+        lease_until=None,
         poll_failures=execution.poll_failures + 1,
         last_polled_at=now,
         error_message=f"Last poll failed ({type(exc).__name__}): {exc}",
@@ -125,8 +137,10 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
 
     client_factory = client_factory or services.default_client
     now = timezone.now()
-    claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now).update(
-        next_poll_at=now + fetch_lease()
+    claimed = (
+        Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now)
+        .filter(lease_free(now))
+        .update(lease_until=now + fetch_lease())
     )
     if not claimed:
         return "not-claimed"
@@ -138,7 +152,9 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
     except Exception as exc:  # any failure: try again after a short pause, the files stay on AMC
         log.warning("result fetch failed execution=%s error=%s", execution.execution_id, exc)
         Execution.objects.filter(pk=execution_pk).update(
-            next_poll_at=timezone.now() + timedelta(minutes=1), error_message=f"Fetching results failed: {exc}"
+            next_poll_at=timezone.now() + timedelta(minutes=1),
+            lease_until=None,
+            error_message=f"Fetching results failed: {exc}",
         )
         return "retry"
     if lifecycle.mark_succeeded(execution_pk):
@@ -150,7 +166,7 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
 def requeue_stalled_fetches(now) -> int:
     stalled = list(
         Execution.objects.filter(
-            status=Execution.Status.FETCHING, next_poll_at__lte=now - timedelta(seconds=30)
+            lease_free(now), status=Execution.Status.FETCHING, next_poll_at__lte=now - timedelta(seconds=30)
         ).values_list("pk", flat=True)[:100]
     )
     for pk in stalled:
@@ -163,9 +179,7 @@ def requeue_stalled_fetches(now) -> int:
 
 def resubmit_due_pending(now, client_factory) -> int:
     """Pending executions whose submission task was lost or that waited out a 429."""
-    waited_out = Q(next_poll_at__lte=now)
-    task_lost = Q(next_poll_at__isnull=True, created_at__lte=now - timedelta(seconds=30))
-    due = Execution.objects.filter(waited_out | task_lost, status=Execution.Status.PENDING).order_by("created_at")
+    due = Execution.objects.filter(status=Execution.Status.PENDING, next_poll_at__lte=now).order_by("created_at")
     count = 0
     for pk in due.values_list("pk", flat=True)[:100]:
         if services.submit_execution(pk, client_factory=client_factory) != "not-claimed":

@@ -20,6 +20,8 @@ from .signals import execution_finished as execution_finished_signal
 log = logging.getLogger(__name__)
 
 FIRST_POLL_AFTER = timedelta(seconds=5)
+# A queued submission task that has not run by then is presumed lost; the recovery pass submits instead.
+SUBMIT_TASK_GRACE = timedelta(seconds=30)
 
 
 def claim_submission(execution_pk: int, now: datetime) -> bool:
@@ -132,7 +134,12 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
     rows = Execution.objects.filter(pk=execution.pk, status__in=active)
     if status == "SUCCEEDED":
         moved = rows.update(
-            status=Execution.Status.FETCHING, amc_status=status, last_polled_at=now, next_poll_at=now, poll_failures=0
+            status=Execution.Status.FETCHING,
+            amc_status=status,
+            last_polled_at=now,
+            next_poll_at=now,
+            poll_failures=0,
+            lease_until=None,
         )
         if moved:
             enqueue_fetch(execution.pk)
@@ -149,12 +156,14 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
             }
         moved = rows.update(
             status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
-            finished_at=now, last_polled_at=now, **fields,
+            finished_at=now, last_polled_at=now, lease_until=None, **fields,
         )  # fmt: skip
         if moved:
             execution_finished(execution.pk)
     elif status == "CANCELLED":
-        if rows.update(status=Execution.Status.CANCELLED, amc_status=status, finished_at=now, last_polled_at=now):
+        if rows.update(
+            status=Execution.Status.CANCELLED, amc_status=status, finished_at=now, last_polled_at=now, lease_until=None
+        ):
             execution_finished(execution.pk)
     else:
         running = status == "RUNNING"
@@ -164,6 +173,7 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
             started_at=execution.started_at or (now if running else None),
             last_polled_at=now,
             next_poll_at=now + poll_interval(execution, now),
+            lease_until=None,
             poll_failures=0,
         )
 
@@ -171,7 +181,7 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
 def mark_succeeded(execution_pk: int) -> bool:
     """FETCHING → SUCCEEDED once the result files are stored."""
     done = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING).update(
-        status=Execution.Status.SUCCEEDED, finished_at=timezone.now(), error_message=""
+        status=Execution.Status.SUCCEEDED, finished_at=timezone.now(), error_message="", lease_until=None
     )
     return bool(done)
 

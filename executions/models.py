@@ -74,7 +74,11 @@ class Execution(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When a worker should next act on the row: poll AMC, retry a result fetch, resubmit after a 429 or after a
+    # submission task that never ran. Nothing else.
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # A worker polling or fetching holds the row until then; a worker that dies lets it go when it expires.
+    lease_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_failures = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

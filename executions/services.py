@@ -127,6 +127,7 @@ def start_execution(
             snowflake_enabled=delivery.enabled,
             snowflake_table=delivery.table,
             snowflake_schema=delivery.schema,
+            next_poll_at=timezone.now() + lifecycle.SUBMIT_TASK_GRACE,
         )
         if timeout_seconds is not None:
             execution.timeout_seconds = timeout_seconds
@@ -155,7 +156,9 @@ def _request_body(execution: Execution, prepared: PreparedQuery) -> dict:
     return amc_request.execution_body(
         prepared,
         window=_window(execution),
-        saved_workflow_id=execution.workflow.workflow_id if lifecycle.uses_saved_workflow(execution) else None,
+        saved_workflow_id=execution.workflow.workflow_id
+        if amc_request.runs_saved_workflow(execution.workflow, prepared)
+        else None,
         adhoc_workflow_id=execution.execution_id,
         timeout_seconds=execution.timeout_seconds,
         synthetic_data=execution.instance.is_sandbox,
