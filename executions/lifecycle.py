@@ -2,7 +2,7 @@
 
 Each transition is a conditional update (`filter(status=…).update(…)`), so a transition happens once even when
 django-q2 delivers a task twice or several workers race; a function returns whether it moved the row. No other
-module writes `Execution.status` (tests/test_architecture.py does not check this; review does).
+module writes `Execution.status` (tests/test_architecture.py checks it).
 
 PENDING → SUBMITTING → QUEUED/RUNNING → FETCHING → SUCCEEDED, with FAILED and CANCELLED from any active state.
 """

@@ -8,6 +8,7 @@ Run `python tests/test_architecture.py` to print the numbers.
 """
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -217,6 +218,24 @@ def test_ground_floor_imports_no_app():
         lambda t: _app(t) in apps,
     )
     assert leaks == []
+
+
+def test_only_the_lifecycle_writes_execution_status():
+    """`Execution.objects….update(status=…)` appears in executions.lifecycle only."""
+    found = []
+    for name, path in product_modules().items():
+        if name == "executions.lifecycle":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "update"
+                and re.search(r"(?<![\w.])Execution\.objects", ast.unparse(node.func.value))
+                and any(keyword.arg == "status" for keyword in node.keywords)
+            ):
+                found.append((name, node.lineno))
+    assert found == []
 
 
 def test_no_private_names_across_apps():
