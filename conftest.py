@@ -95,7 +95,7 @@ def amc_sandbox(live_server, settings, sandbox_dataset, tmp_path):
 @pytest.fixture
 def connected_user(user, amc_sandbox):
     """`user` with a live sandbox grant and the sandbox's instances stored (as after connect + sync)."""
-    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
+    from home.demo import connect_to_sandbox, ensure_sandbox_instances
 
     connect_to_sandbox(user)
     ensure_sandbox_instances(user)

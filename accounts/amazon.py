@@ -89,7 +89,7 @@ def complete_authorization(user: User, session, params, redirect_uri: str) -> Am
     except lwa.LWAError as exc:
         raise OAuthError(f"Amazon refused the sign-in: {exc}") from None
     connection, _ = AmazonConnection.objects.get_or_create(user=user)
-    _store_tokens(connection, tokens, timezone.now())
+    store_tokens(connection, tokens, timezone.now())
     connection.connected_at = connection.last_refreshed_at
     connection.save()
     log.info("amazon connection established user=%s", user.pk)
@@ -108,7 +108,7 @@ def disconnect(user: User) -> None:
     )
 
 
-def _store_tokens(connection: AmazonConnection, tokens: lwa.TokenSet, now: datetime) -> None:
+def store_tokens(connection: AmazonConnection, tokens: lwa.TokenSet, now: datetime) -> None:
     connection.access_token = tokens.access_token
     connection.refresh_token = tokens.refresh_token
     connection.token_type = tokens.token_type or "bearer"
@@ -170,7 +170,7 @@ def refresh_connection(
                     delay = TRANSIENT_BACKOFF_SECONDS[attempt]
                     sleep(max(delay, exc.retry_after or 0) if exc.kind == "throttled" else delay)
                 continue
-            _store_tokens(connection, tokens, now or timezone.now())
+            store_tokens(connection, tokens, now or timezone.now())
             connection.save()
             log.info("amazon token refreshed connection=%s", connection_id)
             return RefreshOutcome(connection_id, "refreshed")

@@ -6,7 +6,7 @@ Run from the repository root:  .venv/bin/python bench/bench_dispatch.py [--sched
    the loop of `claim_due_batch` the every-minute task runs. Reports slots/s, duplicates and missed slots
    (both must be 0), with 1 process for comparison.
 2. Ceiling: the same 4 processes looping one SQL statement that locks 100 due rows with FOR UPDATE SKIP LOCKED,
-   advances `next_run_at` by a day and inserts the run rows (DESIGN §7 measured about 46,000 rows/s).
+   advances `next_run_at` by a day and inserts the run rows.
 3. Submission, a smaller set (10 schedules on each of 200 sandbox instances, AMC's concurrency limit): the
    4 processes claim, call `submit_run` for each run (`dispatch_due(submit=True)`), then `submit_execution`
    for each execution against the sandbox in a runserver subprocess (what the django-q workers do). Reports
@@ -52,9 +52,9 @@ SELECT id, last_run_at, 'claimed', false, 0, '{}', '', '', '', now() FROM claime
 def create_owner(instance_count: int):
     """A user connected to the sandbox, `instance_count` sandbox instances mirrored for it, one saved query."""
     from accounts.models import User
+    from home.demo import connect_to_sandbox, ensure_sandbox_instances
     from instances.models import AMCInstance
     from queries.models import Workflow
-    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
     from recomamp.sandbox.models import SandboxAccount, SandboxInstance
     from recomamp.sandbox.seed import ensure_sandbox_catalog
 

@@ -47,8 +47,8 @@ ALWAYS_RUNNING = {"SANDBOX_PENDING_SECONDS": "0", "SANDBOX_RUNNING_SECONDS": "86
 def create_instances(count: int):
     """`count` sandbox instances in the demo account, mirrored for a user connected to the sandbox."""
     from accounts.models import User
+    from home.demo import connect_to_sandbox, ensure_sandbox_instances
     from instances.models import AMCInstance
-    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
     from recomamp.sandbox.models import SandboxAccount, SandboxInstance
     from recomamp.sandbox.seed import ensure_sandbox_catalog
 

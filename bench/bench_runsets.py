@@ -35,8 +35,8 @@ FAULTS = {"latency_ms": 50, "throttle_rate": 0.1, "retry_after_seconds": 1, "ser
 
 def user_with_instances(email: str, count: int, prefix: str):
     from accounts.models import User
+    from home.demo import connect_to_sandbox, ensure_sandbox_instances
     from instances.models import AMCInstance
-    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
     from recomamp.sandbox.models import SandboxAccount, SandboxInstance
     from recomamp.sandbox.seed import ensure_sandbox_catalog
 

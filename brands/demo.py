@@ -1,5 +1,5 @@
 """Demo brands: the sandbox's two advertisers with the ASINs and campaigns its synthetic data contains, so a
-query filled from a brand's list returns rows (called from recomamp/demo.py)."""
+query filled from a brand's list returns rows (called from home/demo.py)."""
 
 from pathlib import Path
 

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from executions.models import Execution
-from executions.parameters import definitions_from_json, run_parameter_definitions
 from executions.services import ExecutionInputError, WindowSpec
+from queries.parameters import definitions_from_json, run_parameter_definitions
 from recomamp.ownership import get_object_for_user, owned_by
 
 from . import imports, lists, services

@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from recomamp.amc import errors as amc_errors
 
-from . import services
+from . import lifecycle, services
 from .models import Execution
-from .signals import execution_finished as execution_finished_signal
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +32,14 @@ def fetch_lease() -> timedelta:
     return timedelta(seconds=settings.EXECUTION_FETCH_LEASE_SECONDS)
 
 
+def lease_free(now) -> Q:
+    """Rows no worker holds: never leased, or the holder's lease has run out."""
+    return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+
+
 def submit_recovery_after() -> timedelta:
     """Longer than one submission can take (request timeout x attempts), so recovery never races a live one."""
     return timedelta(seconds=settings.EXECUTION_SUBMIT_RECOVERY_SECONDS)
-
-
-
-
-def poll_interval(execution: Execution, now) -> timedelta:
-    """Poll often at first, then back off: most AMC runs take 15 minutes or more."""
-    age = now - (execution.submitted_at or now)
-    if age < timedelta(minutes=2):
-        return timedelta(seconds=5)
-    if age < timedelta(minutes=15):
-        return timedelta(seconds=15)
-    return timedelta(seconds=60)
-
-
-def execution_finished(execution_pk: int) -> None:
-    execution_finished_signal.send(sender=Execution, execution_pk=execution_pk)
 
 
 # --- One cycle ---------------------------------------------------------------------------------------------------
@@ -76,6 +64,7 @@ def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_fa
     client_factory = client_factory or services.default_client
     due = list(
         Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING], next_poll_at__lte=now)
+        .filter(lease_free(now))
         .order_by("next_poll_at")
         .values_list("pk", "next_poll_at")[:limit]
     )
@@ -95,8 +84,13 @@ def _poll_in_thread(pk, lease_from, now, client_factory) -> int:
         connections.close_all()  # each thread has its own connection; do not leak them
 
 
-def _poll_one(pk: int, lease_from, now, client_factory) -> int:
-    claimed = Execution.objects.filter(pk=pk, next_poll_at=lease_from).update(next_poll_at=now + poll_lease())
+def _poll_one(pk: int, due_at, now, client_factory) -> int:
+    # Due at the time we listed it and held by nobody: a row another worker polled meanwhile has moved on.
+    claimed = (
+        Execution.objects.filter(pk=pk, next_poll_at=due_at)
+        .filter(lease_free(now))
+        .update(lease_until=now + poll_lease())
+    )
     if not claimed:
         return 0
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=pk)
@@ -111,7 +105,7 @@ def _poll_one(pk: int, lease_from, now, client_factory) -> int:
         _reschedule(execution, backoff, exc)
         return 1
     except amc_errors.AMCNotFoundError as exc:
-        services.fail_execution(execution, "AMCNotFoundError", f"AMC no longer knows this execution: {exc}")
+        lifecycle.fail_execution(execution, "AMCNotFoundError", f"AMC no longer knows this execution: {exc}")
         return 1
     except amc_errors.AMCError as exc:
         _reschedule(execution, timedelta(minutes=2), exc)
@@ -119,7 +113,7 @@ def _poll_one(pk: int, lease_from, now, client_factory) -> int:
     except Exception as exc:  # e.g. the user's Amazon connection needs re-authentication
         _reschedule(execution, timedelta(minutes=5), exc)
         return 1
-    apply_amc_status(execution, amc_execution, now=now)
+    lifecycle.apply_amc_status(execution, amc_execution, now=now)
     return 1
 
 
@@ -127,63 +121,14 @@ def _reschedule(execution: Execution, delay: timedelta, exc: Exception) -> None:
     now = timezone.now()
     Execution.objects.filter(pk=execution.pk).update(
         next_poll_at=now + delay,
+        lease_until=None,
         poll_failures=execution.poll_failures + 1,
         last_polled_at=now,
         error_message=f"Last poll failed ({type(exc).__name__}): {exc}",
     )
 
 
-def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
-    """Move our row to what AMC reports. Terminal moves are conditional, so they happen exactly once."""
-    now = now or timezone.now()
-    status = amc_execution.status
-    active = [Execution.Status.QUEUED, Execution.Status.RUNNING]
-    rows = Execution.objects.filter(pk=execution.pk, status__in=active)
-    if status == "SUCCEEDED":
-        moved = rows.update(
-            status=Execution.Status.FETCHING, amc_status=status, last_polled_at=now, next_poll_at=now, poll_failures=0
-        )
-        if moved:
-            enqueue_fetch(execution.pk)
-    elif status in ("FAILED", "REJECTED"):
-        reason = amc_execution.status_reason or f"AMC reported {status} without a reason."
-        position = amc_errors.compile_position(reason)
-        fields = {}
-        if position:
-            fields = {
-                "error_line": position["line"],
-                "error_column": position["column"],
-                "error_end_line": position["end_line"],
-                "error_end_column": position["end_column"],
-            }
-        moved = rows.update(
-            status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
-            finished_at=now, last_polled_at=now, **fields,
-        )  # fmt: skip
-        if moved:
-            execution_finished(execution.pk)
-    elif status == "CANCELLED":
-        if rows.update(status=Execution.Status.CANCELLED, amc_status=status, finished_at=now, last_polled_at=now):
-            execution_finished(execution.pk)
-    else:
-        running = status == "RUNNING"
-        rows.update(
-            status=Execution.Status.RUNNING if running else Execution.Status.QUEUED,
-            amc_status=status,
-            started_at=execution.started_at or (now if running else None),
-            last_polled_at=now,
-            next_poll_at=now + poll_interval(execution, now),
-            poll_failures=0,
-        )
-
-
 # --- Results -----------------------------------------------------------------------------------------------------
-
-
-def enqueue_fetch(execution_pk: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("executions.tasks.fetch_results", execution_pk, task_name=f"fetch-{execution_pk}")
 
 
 def fetch_results(execution_pk: int, *, client_factory=None) -> str:
@@ -192,8 +137,10 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
 
     client_factory = client_factory or services.default_client
     now = timezone.now()
-    claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now).update(
-        next_poll_at=now + fetch_lease()
+    claimed = (
+        Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now)
+        .filter(lease_free(now))
+        .update(lease_until=now + fetch_lease())
     )
     if not claimed:
         return "not-claimed"
@@ -205,26 +152,25 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
     except Exception as exc:  # any failure: try again after a short pause, the files stay on AMC
         log.warning("result fetch failed execution=%s error=%s", execution.execution_id, exc)
         Execution.objects.filter(pk=execution_pk).update(
-            next_poll_at=timezone.now() + timedelta(minutes=1), error_message=f"Fetching results failed: {exc}"
+            next_poll_at=timezone.now() + timedelta(minutes=1),
+            lease_until=None,
+            error_message=f"Fetching results failed: {exc}",
         )
         return "retry"
-    done = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING).update(
-        status=Execution.Status.SUCCEEDED, finished_at=timezone.now(), error_message=""
-    )
-    if done:
+    if lifecycle.mark_succeeded(execution_pk):
         log.info("execution succeeded execution=%s rows=%s", execution.execution_id, result.row_count)
-        execution_finished(execution_pk)
+        lifecycle.execution_finished(execution_pk)
     return "stored"
 
 
 def requeue_stalled_fetches(now) -> int:
     stalled = list(
         Execution.objects.filter(
-            status=Execution.Status.FETCHING, next_poll_at__lte=now - timedelta(seconds=30)
+            lease_free(now), status=Execution.Status.FETCHING, next_poll_at__lte=now - timedelta(seconds=30)
         ).values_list("pk", flat=True)[:100]
     )
     for pk in stalled:
-        enqueue_fetch(pk)
+        lifecycle.enqueue_fetch(pk)
     return len(stalled)
 
 
@@ -233,9 +179,7 @@ def requeue_stalled_fetches(now) -> int:
 
 def resubmit_due_pending(now, client_factory) -> int:
     """Pending executions whose submission task was lost or that waited out a 429."""
-    waited_out = Q(next_poll_at__lte=now)
-    task_lost = Q(next_poll_at__isnull=True, created_at__lte=now - timedelta(seconds=30))
-    due = Execution.objects.filter(waited_out | task_lost, status=Execution.Status.PENDING).order_by("created_at")
+    due = Execution.objects.filter(status=Execution.Status.PENDING, next_poll_at__lte=now).order_by("created_at")
     count = 0
     for pk in due.values_list("pk", flat=True)[:100]:
         if services.submit_execution(pk, client_factory=client_factory) != "not-claimed":
@@ -256,10 +200,7 @@ def recover_stuck_submissions(now, client_factory) -> int:
             log.warning("recovery could not ask AMC execution=%s error=%s", execution.execution_id, exc)
             continue
         if not adopted:
-            now = timezone.now()
-            Execution.objects.filter(
-                pk=execution.pk, status=Execution.Status.SUBMITTING, submit_attempted_at=execution.submit_attempted_at
-            ).update(status=Execution.Status.PENDING, next_poll_at=now, updated_at=now)
+            lifecycle.release_stuck_submission(execution)
         recovered += 1
     return recovered
 
@@ -282,7 +223,7 @@ def adopt_existing_submission(execution: Execution, client_factory) -> bool:
     )
     matching = [c for c in candidates if c.execution_id not in taken and _same_request(execution, c)]
     for candidate in sorted(matching, key=lambda c: c.create_time or since):
-        if services.record_submission(execution, candidate.execution_id, candidate.status):
+        if lifecycle.record_submission(execution, candidate.execution_id, candidate.status):
             log.info("recovery adopted execution=%s amc_execution=%s", execution.execution_id, candidate.execution_id)
             return True
     return False
@@ -321,7 +262,7 @@ def fail_timed_out(now, client_factory) -> int:
                 client.cancel_execution(execution.instance, execution.amc_execution_id)
         except Exception as exc:  # cancelling is best effort; the failure below is what matters
             log.warning("could not cancel timed-out execution=%s error=%s", execution.execution_id, exc)
-        services.fail_execution(
+        lifecycle.fail_execution(
             execution, "timeout", f"The execution exceeded its timeout of {execution.timeout_seconds} seconds."
         )
     close_old_connections()

@@ -11,7 +11,7 @@ from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
 
 from .models import Execution
-from .services import RELATIVE_WINDOWS, Delivery, WindowSpec
+from .services import RELATIVE_WINDOWS, SnowflakeTarget, WindowSpec
 
 WINDOW_CHOICES = [
     ("EXPLICIT", "Dates I choose"),
@@ -86,9 +86,11 @@ class RunForm(forms.Form):
     def parameters(self) -> dict:
         return {name: self.cleaned_data.get(field) for name, field in self.parameter_names}
 
-    def delivery(self) -> Delivery:
+    def delivery(self) -> SnowflakeTarget:
         data = self.cleaned_data
-        return Delivery(data["snowflake_enabled"], data.get("snowflake_table", ""), data.get("snowflake_schema", ""))
+        return SnowflakeTarget(
+            data["snowflake_enabled"], data.get("snowflake_table", ""), data.get("snowflake_schema", "")
+        )
 
 
 def _parameter_field(definition) -> forms.Field:

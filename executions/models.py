@@ -1,8 +1,16 @@
 from django.db import models
 from django.db.models import Q
 
+from recomamp.amc import errors as amc_errors
 from recomamp.crypto import EncryptedSecret
 from recomamp.ids import new_readable_id
+
+# Failures that may pass if the same request is tried again later: AMC throttling, 5xx, timeouts, lost
+# connections, and our own timeout/connection kinds. SQL and permission errors fail the same way every time.
+TRANSIENT_ERRORS = (
+    amc_errors.AMCThrottledError, amc_errors.AMCServerError, amc_errors.AMCTimeoutError, amc_errors.AMCConnectionError,
+)  # fmt: skip
+TRANSIENT_ERROR_KINDS = frozenset({error.__name__ for error in TRANSIENT_ERRORS} | {"timeout", "connection"})
 
 
 class Execution(models.Model):
@@ -66,7 +74,11 @@ class Execution(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When a worker should next act on the row: poll AMC, retry a result fetch, resubmit after a 429 or after a
+    # submission task that never ran. Nothing else.
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # A worker polling or fetching holds the row until then; a worker that dies lets it go when it expires.
+    lease_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_failures = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -97,6 +109,11 @@ class Execution(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def failed_transiently(self) -> bool:
+        """Failed for a reason that may pass (throttling, 5xx, timeouts): worth retrying later."""
+        return self.status == self.Status.FAILED and self.error_kind in TRANSIENT_ERROR_KINDS
 
     @property
     def duration(self):

@@ -11,8 +11,8 @@ from .signals import execution_finished
 def start_deliveries(sender, execution_pk, **kwargs):
     from django_q.tasks import async_task
 
-    from .delivery import create_delivery
     from .models import Execution
+    from .snowflake.delivery import create_delivery
 
     execution = Execution.objects.get(pk=execution_pk)
     if execution.status != Execution.Status.SUCCEEDED:

@@ -2,7 +2,7 @@
 
 `start_execution` records exactly what will be sent and hands submission to a worker; `submit_execution`
 claims the row and talks to AMC. The web process never waits on AMC. Following executions (polling, fetching
-results, recovery) lives in `executions.following`.
+results, recovery) lives in `executions.following`; every status change in `executions.lifecycle`.
 """
 
 import logging
@@ -16,19 +16,20 @@ from django.utils import timezone
 
 from accounts.amazon import AmazonConnectionError, amc_client_for
 from brands.lists import resolve_references
+from queries import amc_request
+from queries.parameters import PreparedQuery, prepare_query
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
 from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
 from recomamp.ids import new_readable_id
 
+from . import lifecycle
 from .models import Execution
-from .parameters import PreparedQuery, definitions_from_json, prepare_query
 
 log = logging.getLogger(__name__)
 
 RELATIVE_WINDOWS = ("MOST_RECENT_DAY", "MOST_RECENT_WEEK", "CURRENT_MONTH", "PREVIOUS_MONTH")
-FIRST_POLL_AFTER = timedelta(seconds=5)
 
 
 class ExecutionInputError(ValueError):
@@ -63,14 +64,11 @@ class WindowSpec:
         elif self.type not in RELATIVE_WINDOWS:
             raise ExecutionInputError(f"Unknown time window type {self.type}.")
 
-    def to_amc(self) -> TimeWindow:
-        if self.type == "EXPLICIT":
-            return TimeWindow("EXPLICIT", self.start, self.end, self.timezone)
-        return TimeWindow(self.type, time_zone=self.timezone)
-
 
 @dataclass(frozen=True)
-class Delivery:
+class SnowflakeTarget:
+    """Where a run's result is loaded when it succeeds (copied onto the execution row)."""
+
     enabled: bool = False
     table: str = ""
     schema: str = ""
@@ -96,7 +94,7 @@ def start_execution(
     parameters: dict | None = None,
     trigger: str = Execution.Trigger.MANUAL,
     timeout_seconds: int | None = None,
-    delivery: Delivery = Delivery(),
+    delivery: SnowflakeTarget = SnowflakeTarget(),
     submit: bool = True,
 ) -> Execution:
     """Record an execution with the exact SQL, parameters and window it will send, then queue its submission.
@@ -111,7 +109,7 @@ def start_execution(
         raise ExecutionInputError("There is no SQL to run.")
     window.validate()
     source_sql = workflow.sql if workflow is not None else sql
-    definitions = definitions_from_json(workflow.parameters if workflow is not None else None)
+    definitions = workflow.parameter_definitions() if workflow is not None else {}
     try:
         parameters = resolve_references(owner, parameters or {})  # brand lists, as they are now (brands/lists.py)
         prepared = prepare_query(source_sql, definitions, parameters)
@@ -135,6 +133,7 @@ def start_execution(
             snowflake_enabled=delivery.enabled,
             snowflake_table=delivery.table,
             snowflake_schema=delivery.schema,
+            next_poll_at=timezone.now() + lifecycle.SUBMIT_TASK_GRACE,
         )
         if timeout_seconds is not None:
             execution.timeout_seconds = timeout_seconds
@@ -158,27 +157,18 @@ def enqueue_submission(execution_pk: int) -> None:
     async_task("executions.tasks.submit_execution", execution_pk, task_name=f"submit-{execution_pk}")
 
 
-def _uses_saved_workflow(execution: Execution) -> bool:
-    """Saved-workflow runs keep AMC's history per workflow; SQL changed by placeholders must go ad hoc."""
-    return execution.workflow is not None and execution.sql_sent == execution.workflow.sql
-
-
 def _request_body(execution: Execution, prepared: PreparedQuery) -> dict:
     """The JSON body we will POST (kept on the row so the analyst sees exactly what was sent)."""
-    body = {}
-    if _uses_saved_workflow(execution):
-        body["workflowId"] = execution.workflow.workflow_id
-    else:
-        body["workflow"] = {"workflowId": execution.execution_id, "sqlQuery": prepared.sql}
-        if prepared.input_parameters:
-            body["workflow"]["inputParameters"] = prepared.input_parameters
-    body.update(_window(execution).to_body())
-    if prepared.parameter_values:
-        body["parameterValues"] = prepared.parameter_values
-    body["workflowExecutionTimeoutSeconds"] = execution.timeout_seconds
-    if execution.instance.is_sandbox:
-        body["requireSyntheticData"] = True
-    return body
+    return amc_request.execution_body(
+        prepared,
+        window=_window(execution),
+        saved_workflow_id=execution.workflow.workflow_id
+        if amc_request.runs_saved_workflow(execution.workflow, prepared)
+        else None,
+        adhoc_workflow_id=execution.execution_id,
+        timeout_seconds=execution.timeout_seconds,
+        synthetic_data=execution.instance.is_sandbox,
+    )
 
 
 def _window(execution: Execution) -> TimeWindow:
@@ -194,51 +184,37 @@ def _window(execution: Execution) -> TimeWindow:
 
 def submit_execution(execution_pk: int, *, client_factory: ClientFactory = default_client) -> str:
     """Claim a pending execution and submit it to AMC. Safe to call twice: only one call claims the row."""
-    now = timezone.now()
-    claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.PENDING).update(
-        status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now
-    )
-    if claimed != 1:
+    if not lifecycle.claim_submission(execution_pk, timezone.now()):
         return "not-claimed"
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=execution_pk)
     try:
         with client_factory(execution) as client:
-            if _uses_saved_workflow(execution):
+            if lifecycle.uses_saved_workflow(execution):
                 amc_execution = _submit_saved(client, execution)
             else:
                 amc_execution = _submit_adhoc(client, execution)
     except AmazonConnectionError as exc:
-        fail_execution(execution, "connection", str(exc))
+        lifecycle.fail_execution(execution, "connection", str(exc))
         return "failed"
     except amc_errors.AMCThrottledError as exc:
         # 429 means nothing was created: try again after AMC's Retry-After.
-        _back_to_pending(execution, exc, delay=timedelta(seconds=max(exc.retry_after or 0, 30)))
+        lifecycle.back_to_pending(execution, exc, delay=timedelta(seconds=max(exc.retry_after or 0, 30)))
         return "throttled"
     except (amc_errors.AMCServerError, amc_errors.AMCTimeoutError, amc_errors.AMCConnectionError) as exc:
         # AMC may have created the execution before failing to answer: leave SUBMITTING for recovery, which asks
         # AMC before submitting again (never submit the same execution twice).
-        _record_error(execution, exc)
+        lifecycle.record_error(execution, exc)
         log.warning("submission outcome unknown execution=%s error=%s", execution.execution_id, exc)
         return "unknown"
     except amc_errors.AMCError as exc:
-        _fail_with_amc_error(execution, exc)
+        lifecycle.fail_with_amc_error(execution, exc)
         return "failed"
-    record_submission(execution, amc_execution.execution_id, amc_execution.status)
+    lifecycle.record_submission(execution, amc_execution.execution_id, amc_execution.status)
     return "submitted"
 
 
 def _submit_adhoc(client: AMCClient, execution: Execution):
-    workflow = execution.request_body["workflow"]
-    return client.create_adhoc_execution(
-        execution.instance,
-        workflow["sqlQuery"],
-        workflow_id=workflow["workflowId"],
-        input_parameters=workflow.get("inputParameters"),
-        window=_window(execution),
-        parameter_values=execution.request_body.get("parameterValues"),
-        timeout_seconds=execution.timeout_seconds,
-        extra={"requireSyntheticData": True} if execution.instance.is_sandbox else None,
-    )
+    return client.create_execution(execution.instance, execution.request_body)
 
 
 def _submit_saved(client: AMCClient, execution: Execution):
@@ -246,79 +222,12 @@ def _submit_saved(client: AMCClient, execution: Execution):
     from queries.services import ensure_workflow_on_amc, mark_missing_on_amc
 
     ensure_workflow_on_amc(client, execution.workflow, execution.instance)
-    kwargs = {
-        "window": _window(execution),
-        "parameter_values": execution.request_body.get("parameterValues"),
-        "timeout_seconds": execution.timeout_seconds,
-        "extra": {"requireSyntheticData": True} if execution.instance.is_sandbox else None,
-    }
     try:
-        return client.create_saved_execution(execution.instance, execution.workflow.workflow_id, **kwargs)
+        return client.create_execution(execution.instance, execution.request_body)
     except amc_errors.AMCNotFoundError:
         mark_missing_on_amc(execution.workflow, execution.instance)
         ensure_workflow_on_amc(client, execution.workflow, execution.instance, force=True)
-        return client.create_saved_execution(execution.instance, execution.workflow.workflow_id, **kwargs)
-
-
-def record_submission(execution: Execution, amc_execution_id: str, amc_status: str) -> bool:
-    """Store AMC's id; conditional so that a late answer never overwrites a recovery that already adopted one."""
-    now = timezone.now()
-    status = Execution.Status.RUNNING if amc_status == "RUNNING" else Execution.Status.QUEUED
-    updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING, amc_execution_id="").update(
-        amc_execution_id=amc_execution_id,
-        amc_workflow_id=execution.workflow.workflow_id if _uses_saved_workflow(execution) else "",
-        status=status,
-        amc_status=amc_status,
-        submitted_at=now,
-        next_poll_at=now + FIRST_POLL_AFTER,
-        error_kind="",
-        error_message="",
-        updated_at=now,
-    )
-    if updated:
-        log.info("execution submitted execution=%s amc_execution=%s", execution.execution_id, amc_execution_id)
-    return bool(updated)
-
-
-def _back_to_pending(execution: Execution, exc: amc_errors.AMCError, delay: timedelta) -> None:
-    now = timezone.now()
-    Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING).update(
-        status=Execution.Status.PENDING,
-        next_poll_at=now + delay,
-        error_kind=type(exc).__name__,
-        error_message=str(exc),
-        updated_at=now,
-    )
-
-
-def _record_error(execution: Execution, exc: amc_errors.AMCError) -> None:
-    Execution.objects.filter(pk=execution.pk).update(error_kind=type(exc).__name__, error_message=str(exc))
-
-
-def _fail_with_amc_error(execution: Execution, exc: amc_errors.AMCError) -> None:
-    fields = {"error_code": exc.code or ""}
-    if isinstance(exc, amc_errors.AMCValidationError):
-        fields.update(
-            error_line=exc.line, error_column=exc.column, error_end_line=exc.end_line, error_end_column=exc.end_column
-        )
-    fail_execution(execution, type(exc).__name__, str(exc), **fields)
-
-
-def fail_execution(execution: Execution, kind: str, message: str, **fields) -> None:
-    now = timezone.now()
-    updated = Execution.objects.filter(pk=execution.pk, status__in=Execution.ACTIVE_STATUSES).update(
-        status=Execution.Status.FAILED,
-        error_kind=kind,
-        error_message=message,
-        finished_at=now,
-        updated_at=now,
-        **fields,
-    )
-    if updated:
-        log.warning("execution failed execution=%s kind=%s", execution.execution_id, kind)
-        from .following import execution_finished
-
-        execution_finished(execution.pk)
+        return client.create_execution(execution.instance, execution.request_body)
 
 
 # --- Cancel and re-run -------------------------------------------------------------------------------------------
@@ -326,22 +235,15 @@ def fail_execution(execution: Execution, kind: str, message: str, **fields) -> N
 
 def cancel_execution(execution: Execution, *, client_factory: ClientFactory = default_client) -> Execution:
     """Cancel on AMC (PUT), then read back the state AMC confirms. Not yet submitted: cancelled locally."""
-    now = timezone.now()
-    local = Execution.objects.filter(pk=execution.pk, status=Execution.Status.PENDING).update(
-        status=Execution.Status.CANCELLED, finished_at=now, updated_at=now
-    )
+    local = lifecycle.cancel_pending(execution)
     if not local and execution.amc_execution_id and execution.is_active:
         with client_factory(execution) as client:
             client.cancel_execution(execution.instance, execution.amc_execution_id)
             confirmed = client.get_execution(execution.instance, execution.amc_execution_id)
-        from .following import apply_amc_status
-
-        apply_amc_status(execution, confirmed)
+        lifecycle.apply_amc_status(execution, confirmed)
     execution.refresh_from_db()
     if execution.status == Execution.Status.CANCELLED:
-        from .following import execution_finished
-
-        execution_finished(execution.pk)
+        lifecycle.execution_finished(execution.pk)
     return execution
 
 
@@ -362,6 +264,5 @@ def rerun_execution(execution: Execution, *, trigger: str = Execution.Trigger.MA
         parameters=execution.parameters_sent,
         trigger=trigger,
         timeout_seconds=execution.timeout_seconds,
-        delivery=Delivery(execution.snowflake_enabled, execution.snowflake_table, execution.snowflake_schema),
+        delivery=SnowflakeTarget(execution.snowflake_enabled, execution.snowflake_table, execution.snowflake_schema),
     )
-

@@ -39,14 +39,14 @@ def follow_executions_loop(duration: float = 55.0, interval: float = 5.0) -> int
 
 
 def deliver_to_snowflake(delivery_pk: int):
-    from .delivery import deliver
+    from .snowflake.delivery import deliver
 
     report = deliver(delivery_pk)
     return None if report is None else report.rows_loaded
 
 
 def retry_snowflake_delivery(delivery_pk: int):
-    from .delivery import retry_delivery
+    from .snowflake.delivery import retry_delivery
 
     report = retry_delivery(delivery_pk)
     return None if report is None else report.rows_loaded

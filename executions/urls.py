@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import snowflake_views, views
+from . import views
+from .snowflake import views as snowflake_views
 
 urlpatterns = [
     path("", views.execution_list, name="execution_list"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.amazon import AmazonConnectionError
 from queries.forms import normalize_newlines
 from queries.models import Workflow
+from queries.parameters import run_parameter_definitions
 from recomamp.amc.errors import AMCError
 from recomamp.bounds import beyond_retention, bounded_int
 from recomamp.edge import bad_request
@@ -18,7 +19,6 @@ from recomamp.ownership import get_object_for_user, owned_by
 from . import services
 from .forms import ExecutionFilterForm, RunForm
 from .models import Execution
-from .parameters import definitions_from_json, run_parameter_definitions
 
 HTMX_STOP_POLLING = 286  # htmx 2 stops an hx-trigger="every …" poll when it receives this status
 
@@ -34,7 +34,7 @@ def execution_run(request):
     workflow_id = request.GET.get("workflow") or request.POST.get("workflow")
     workflow = get_object_for_user(request.user, Workflow, workflow_id=workflow_id) if workflow_id else None
     sql = workflow.sql if workflow else normalize_newlines(request.POST.get("sql", ""))
-    definitions = run_parameter_definitions(sql, definitions_from_json(workflow.parameters if workflow else None))
+    definitions = run_parameter_definitions(sql, workflow.parameter_definitions() if workflow else {})
     submitted = request.method == "POST" and "instance" in request.POST
     form = RunForm(request.POST if submitted else None, user=request.user, parameter_definitions=definitions)
     if not submitted and request.method == "POST":  # arriving from the editor: keep the typed values

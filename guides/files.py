@@ -13,11 +13,11 @@ from pathlib import Path
 from queries.catalog_files import (
     CatalogFileError,
     ParameterSpec,
+    Reader,
     load_yaml,
     read_parameters,
     yaml_files,
 )
-from queries.catalog_files import _Reader as Reader
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 MIN_STEPS = 3

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from queries.catalog_import import Counts, ImportReport, _assign_changes
+from queries.catalog_import import Counts, ImportReport, assign_changes
 
 from .files import CONTENT_DIR, GuideSpec, StepSpec, read_guides
 from .models import Guide, GuideMetric, GuideStep
@@ -53,7 +53,7 @@ def _sync(model, guide: Guide, key: str, wanted: dict, counts: Counts) -> None:
         if row is None:
             model.objects.create(guide=guide, **{key: value}, **fields)
             counts.created += 1
-        elif changed := _assign_changes(row, fields):
+        elif changed := assign_changes(row, fields):
             row.save(update_fields=changed)
             counts.updated += 1
     if existing:
@@ -74,7 +74,7 @@ def import_guides(directory: Path = CONTENT_DIR, *, prune: bool = False) -> Impo
             if guide is None:
                 guide = Guide.objects.create(slug=spec.slug, **values)
                 report.items.created += 1
-            elif changed := _assign_changes(guide, values):
+            elif changed := assign_changes(guide, values):
                 guide.save(update_fields=[*changed, "updated_at"])
                 report.items.updated += 1
             steps = {step.number: _step_values(step) for step in spec.steps}

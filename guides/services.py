@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from executions.parameters import definitions_from_json, run_parameter_definitions
 from queries.models import Workflow
+from queries.parameters import definitions_from_json, run_parameter_definitions
 from queries.workflow_services import definitions_to_json
 
 from .models import Guide, GuideFavourite, GuideProgress, GuideStep

@@ -152,7 +152,7 @@ def load_yaml(path: Path) -> _Value:
 # --- small checkers ----------------------------------------------------------------------------------------
 
 
-class _Reader:
+class Reader:
     """Typed access to a mapping, raising errors that point at the right line."""
 
     def __init__(self, node: _Value, path: Path, what: str, allowed: Iterable[str]):
@@ -242,11 +242,11 @@ _EXAMPLE_KEYS = ("title", "description", "sql")
 
 
 def parse_table_file(path: Path) -> TableSpec:
-    root = _Reader(load_yaml(path), path, "the table file", _TABLE_KEYS)
+    root = Reader(load_yaml(path), path, "the table file", _TABLE_KEYS)
     columns: list[ColumnSpec] = []
     seen: dict[str, int] = {}
     for item in root.items("columns", required=True):
-        column = _Reader(item, path, "a column", _COLUMN_KEYS)
+        column = Reader(item, path, "a column", _COLUMN_KEYS)
         name = column.text("name", pattern=_IDENTIFIER)
         if name in seen:
             column.fail("name", f"duplicate column '{name}' (first defined on line {seen[name]})")
@@ -270,7 +270,7 @@ def parse_table_file(path: Path) -> TableSpec:
 
     examples = []
     for item in root.items("examples"):
-        example = _Reader(item, path, "an example", _EXAMPLE_KEYS)
+        example = Reader(item, path, "an example", _EXAMPLE_KEYS)
         examples.append(
             {
                 "title": example.text("title"),
@@ -305,7 +305,7 @@ def placeholders(sql: str) -> list[str]:
     return list(dict.fromkeys(_PLACEHOLDER.findall(sql)))
 
 
-def _check_default(reader: _Reader, kind: str, default: Any) -> None:
+def _check_default(reader: Reader, kind: str, default: Any) -> None:
     if default is None:
         return
     ok = {
@@ -322,11 +322,11 @@ def _check_default(reader: _Reader, kind: str, default: Any) -> None:
         reader.fail("default", f"default {default!r} does not fit parameter type '{kind}'")
 
 
-def read_parameters(root: _Reader, path: Path) -> list[ParameterSpec]:
+def read_parameters(root: Reader, path: Path) -> list[ParameterSpec]:
     """The typed ``parameters`` of a mapping that has ``sql``, checked against the SQL's placeholders."""
     parameters: list[ParameterSpec] = []
     for item in root.items("parameters"):
-        reader = _Reader(item, path, "a parameter", _PARAMETER_KEYS)
+        reader = Reader(item, path, "a parameter", _PARAMETER_KEYS)
         name = reader.text("name", pattern=_IDENTIFIER)
         if any(existing.name == name for existing in parameters):
             reader.fail("name", f"duplicate parameter '{name}'")
@@ -352,7 +352,7 @@ def read_parameters(root: _Reader, path: Path) -> list[ParameterSpec]:
 
 
 def parse_template_file(path: Path) -> TemplateSpec:
-    root = _Reader(load_yaml(path), path, "the template file", _TEMPLATE_KEYS)
+    root = Reader(load_yaml(path), path, "the template file", _TEMPLATE_KEYS)
     parameters = read_parameters(root, path)
     sql = root.text("sql")
     tables = root.strings("tables")
@@ -378,28 +378,3 @@ def yaml_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise CatalogFileError(directory, 1, "not a directory")
     return sorted(path for path in directory.iterdir() if path.suffix in (".yaml", ".yml"))
-
-
-def _unique(specs: list, key: str, what: str) -> None:
-    seen: dict[str, Path] = {}
-    for spec in specs:
-        value = getattr(spec, key)
-        if value in seen:
-            line = load_yaml(spec.path).key_lines.get(key, 1)
-            raise CatalogFileError(spec.path, line, f"{what} '{value}' is already used by {seen[value].name}")
-        seen[value] = spec.path
-
-
-def read_dataset(directory: Path) -> list[TableSpec]:
-    """Every table file in the directory, checked; raises CatalogFileError on the first problem."""
-    tables = [parse_table_file(path) for path in yaml_files(directory)]
-    _unique(tables, "schema_id", "schema_id")
-    _unique(tables, "table_name", "table_name")
-    return tables
-
-
-def read_library(directory: Path) -> list[TemplateSpec]:
-    """Every template file in the directory, checked; raises CatalogFileError on the first problem."""
-    templates = [parse_template_file(path) for path in yaml_files(directory)]
-    _unique(templates, "slug", "slug")
-    return templates

@@ -13,7 +13,8 @@ from pathlib import Path
 from django.db import transaction
 
 from .catalog import invalidate_catalog
-from .catalog_files import CatalogFileError, ColumnSpec, TableSpec, TemplateSpec, load_yaml, read_dataset, read_library
+from .catalog_dirs import read_dataset, read_library
+from .catalog_files import CatalogFileError, ColumnSpec, TableSpec, TemplateSpec, load_yaml
 from .models import DataSource, QueryTemplate, SchemaField
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -42,7 +43,7 @@ class ImportReport:
     stale: list[str] = field(default_factory=list)  # rows no file describes any more (kept unless pruned)
 
 
-def _assign_changes(instance, values: dict) -> list[str]:
+def assign_changes(instance, values: dict) -> list[str]:
     """Set the attributes that differ and return their names."""
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
     for name in changed:
@@ -88,7 +89,7 @@ def _sync_fields(source: DataSource, columns: list[ColumnSpec], counts: Counts) 
         current = existing.pop(column.name, None)
         if current is None:
             to_create.append(SchemaField(data_source=source, name=column.name, **values))
-        elif changed := _assign_changes(current, values):
+        elif changed := assign_changes(current, values):
             to_update.append(current)
             update_names.update(changed)
     if existing:
@@ -114,7 +115,7 @@ def import_schemas(directory: Path = DEFAULT_DATASET_DIR, *, prune: bool = False
             if source is None:
                 source = DataSource.objects.create(schema_id=spec.schema_id, **values)
                 report.items.created += 1
-            elif changed := _assign_changes(source, values):
+            elif changed := assign_changes(source, values):
                 source.save(update_fields=[*changed, "updated_at"])
                 report.items.updated += 1
             _sync_fields(source, spec.columns, report.columns)
@@ -162,7 +163,7 @@ def import_library(directory: Path = DEFAULT_LIBRARY_DIR, *, prune: bool = False
             elif template.owner_id is not None:
                 line = load_yaml(spec.path).key_lines["slug"]
                 raise CatalogFileError(spec.path, line, f"slug '{spec.slug}' is already used by a user's own template")
-            elif changed := _assign_changes(template, values):
+            elif changed := assign_changes(template, values):
                 template.save(update_fields=[*changed, "updated_at"])
                 report.items.updated += 1
         library_leftovers = [template for template in templates.values() if template.owner_id is None]

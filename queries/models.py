@@ -81,6 +81,12 @@ class QueryTemplate(models.Model):
     def __str__(self):
         return self.name
 
+    def parameter_definitions(self):
+        """The stored parameter definitions as typed objects, keyed by name."""
+        from queries.parameters import definitions_from_json
+
+        return definitions_from_json(self.parameters)
+
 
 class Workflow(models.Model):
     """A saved query. `workflow_id` (wf_…) is readable and doubles as the AMC workflow id, never truncated."""
@@ -117,6 +123,12 @@ class Workflow(models.Model):
         if not self.workflow_id:
             self.workflow_id = new_readable_id(Workflow, "workflow_id", "wf")
         super().save(*args, **kwargs)
+
+    def parameter_definitions(self):
+        """The stored parameter definitions as typed objects, keyed by name."""
+        from queries.parameters import definitions_from_json
+
+        return definitions_from_json(self.parameters)
 
 
 class WorkflowSync(models.Model):

@@ -1,4 +1,4 @@
-"""Business rules of the query workspace: saved workflows and their copies on AMC."""
+"""Saved workflows and their copies on AMC: created or updated once per instance, tracked by SQL hash."""
 
 import hashlib
 import logging
@@ -25,7 +25,7 @@ def ensure_workflow_on_amc(client, workflow, instance, *, force: bool = False) -
 
     Skips the call when the last sync pushed the same SQL, unless `force` (e.g. AMC says it was deleted there).
     """
-    from executions.parameters import definitions_from_json, input_parameter_declarations, placeholder_names
+    from queries.parameters import input_parameter_declarations, placeholder_names
 
     if placeholder_names(workflow.sql):
         raise WorkflowSyncError(
@@ -36,7 +36,7 @@ def ensure_workflow_on_amc(client, workflow, instance, *, force: bool = False) -
     current = sql_hash(workflow.sql)
     if not force and sync.state == WorkflowSync.State.SYNCED and sync.sql_hash == current:
         return sync
-    declarations = input_parameter_declarations(workflow.sql, definitions_from_json(workflow.parameters))
+    declarations = input_parameter_declarations(workflow.sql, workflow.parameter_definitions())
     try:
         try:
             client.create_workflow(instance, workflow.workflow_id, workflow.sql, input_parameters=declarations)

@@ -1,4 +1,4 @@
-"""Business rules of the query workspace pages: listing, creating, copying and retiring saved queries,
+"""What the query workspace pages do: listing, creating, copying and retiring saved queries,
 their parameter definitions, and what the editor previews, formats and checks."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from sqlglot.errors import SqlglotError
 
-from executions.parameters import PreparedQuery, definitions_from_json, prepare_query
+from queries import amc_request
+from queries.parameters import PreparedQuery, prepare_query
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.records import TimeWindow
 
@@ -130,7 +131,7 @@ def definitions_to_json(definitions: list[ParameterDefinition], values: dict[str
 
 def create_from_template(owner, template: QueryTemplate, *, name: str, values: dict[str, Any]) -> Workflow:
     """A saved query from a library entry, with the entered values as its parameter defaults."""
-    definitions = parameter_definitions(template.sql_template, definitions_from_json(template.parameters))
+    definitions = parameter_definitions(template.sql_template, template.parameter_definitions())
     return Workflow.objects.create(
         owner=owner,
         name=name,
@@ -267,20 +268,17 @@ def preview_request(
 ) -> Preview:
     """The SQL and JSON body a run would send (raises ParameterError for a bad value).
 
-    Mirrors executions: a saved workflow whose SQL needs no substitution runs by its id; anything else is sent
-    ad hoc with the SQL inside a `workflow` object (the execution's own id becomes the workflowId then).
+    Built by the same `amc_request.execution_body` a run uses; the execution's own id, assigned when it runs,
+    becomes the ad hoc workflowId.
     """
     prepared = prepare_query(sql, {d.name: d for d in definitions}, values)
-    body: dict[str, Any] = {}
-    if workflow is not None and workflow.sql == sql and not prepared.uses_placeholders:
-        body["workflowId"] = workflow.workflow_id
-    else:
-        body["workflow"] = {"workflowId": "<execution id, assigned when run>", "sqlQuery": prepared.sql}
-        if prepared.input_parameters:
-            body["workflow"]["inputParameters"] = prepared.input_parameters
-    body.update(window.to_body())
-    if prepared.parameter_values:
-        body["parameterValues"] = prepared.parameter_values
+    saved = amc_request.runs_saved_workflow(workflow, prepared)
+    body = amc_request.execution_body(
+        prepared,
+        window=window,
+        saved_workflow_id=workflow.workflow_id if saved else None,
+        adhoc_workflow_id="<execution id, assigned when run>",
+    )
     return Preview(prepared, body)
 
 
@@ -298,15 +296,8 @@ class AMCCheck:
 def dry_run(client, instance, prepared: PreparedQuery, window: TimeWindow) -> AMCCheck:
     """Ask AMC to compile the query without running it; AMC errors become a plain answer."""
     try:
-        execution = client.create_adhoc_execution(
-            instance,
-            prepared.sql,
-            input_parameters=prepared.input_parameters or None,
-            window=window,
-            parameter_values=prepared.parameter_values or None,
-            dry_run=True,
-            extra={"requireSyntheticData": True} if instance.is_sandbox else None,
-        )
+        body = amc_request.execution_body(prepared, window=window, synthetic_data=instance.is_sandbox, dry_run=True)
+        execution = client.create_execution(instance, body)
     except amc_errors.AMCValidationError as exc:
         return AMCCheck(False, exc.compile_message or str(exc), line=exc.line, column=exc.column)
     except amc_errors.AMCError as exc:

@@ -15,14 +15,14 @@ BACKGROUND_TASKS = {
 
 
 def ensure_background_schedules(sender=None, using=DEFAULT_DB_ALIAS, **kwargs):
-    from django_q.models import Schedule
+    from django_q.models import Schedule as Trigger  # django-q2's, not schedules.Schedule
 
     for name, (func, minutes) in BACKGROUND_TASKS.items():
-        Schedule.objects.using(using).update_or_create(
+        Trigger.objects.using(using).update_or_create(
             name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+            defaults={"func": func, "schedule_type": Trigger.MINUTES, "minutes": minutes, "repeats": -1},
         )
-    Schedule.objects.using(using).filter(name__in=_retired_names()).delete()
+    Trigger.objects.using(using).filter(name__in=_retired_names()).delete()
 
 
 def _retired_names() -> list[str]:

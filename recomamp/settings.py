@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "brands",
     "runsets",
     "dashboards",
+    "home",  # the home page and the demo sit above every app
 ]
 
 MIDDLEWARE = [

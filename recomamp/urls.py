@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from recomamp import views
+from home import views
 
 urlpatterns = [
     path("", views.home, name="home"),

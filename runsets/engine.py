@@ -6,7 +6,7 @@ recovery, adoption and polling are the execution layer's; cancelling goes throug
 
 from executions import quotas
 from executions.models import Execution
-from executions.services import Delivery, ExecutionInputError, WindowSpec, cancel_execution, start_execution
+from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, cancel_execution, start_execution
 from executions.signals import execution_finished
 
 __all__ = [
@@ -29,7 +29,7 @@ def start_cell_execution(cell, run_set) -> Execution:
         window=WindowSpec("EXPLICIT", cell.window_start, cell.window_end, run_set.timezone),
         parameters=run_set.parameters_for(cell.instance_id),
         trigger=Execution.Trigger.MANUAL,
-        delivery=Delivery(run_set.snowflake_enabled, run_set.snowflake_table, run_set.snowflake_schema),
+        delivery=SnowflakeTarget(run_set.snowflake_enabled, run_set.snowflake_table, run_set.snowflake_schema),
     )
 
 

@@ -1,4 +1,4 @@
-"""The schedule wizard's form and the filter forms of the dashboard and the history page.
+"""The schedule wizard's form (the dashboard's and history's filter forms are in `filters.py`).
 
 One form serves the wizard, the edit page and the live preview. Its fields are grouped in four steps (`STEPS`);
 the wizard shows one step at a time and carries the others as hidden inputs, so the form is always complete.
@@ -8,7 +8,7 @@ Schedule and lets them judge it, turning each `ScheduleTimingError` into an erro
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -16,16 +16,16 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from brands import lists as brand_lists
-from executions.parameters import definitions_from_json, run_parameter_definitions
 from instances.models import AMCInstance
 from queries.list_parameters import picker_attrs
 from queries.models import Workflow
+from queries.parameters import run_parameter_definitions
 from queries.validation.parameters import ParameterDefinition, ParameterError, coerce_value
 from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
 
-from . import planning, presets, services, timing, windows
-from .models import Schedule, ScheduleRun
+from . import planning, presets, saving, timing, windows, wizard_data
+from .models import Schedule
 from .timing import ScheduleTimingError
 
 SNOWFLAKE_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$"
@@ -56,15 +56,6 @@ DELIVERY_FIELDS = (
 WINDOW_FIELDS = ("window_kind", "window_n_days", "window_fixed_start", "window_fixed_end", "lag_days")
 # ScheduleTimingError names a model field; this is the form field that shows the message.
 FORM_FIELD_FOR = {"starts_at": "start_date", "ends_at": "end_date", "window_rule": "window_kind"}
-# Fields written to an existing row on edit: never the run counters or last_run_at, which the dispatcher owns.
-EDITABLE_FIELDS = [
-    "workflow", "instance", "name", "description", "kind", "cron_expression", "time_of_day", "interval_days",
-    "weekdays", "month_days", "timezone", "starts_at", "ends_at", "is_active", "paused_reason",
-    "paused_by_failures", "consecutive_failures", "parameters", "window_rule", "lag_days", "max_retries",
-    "retry_delay_minutes", "failure_threshold", "cost_limit", "overlap_policy", "notify_on_success",
-    "notify_on_failure", "notification_emails", "attach_csv", "snowflake_enabled", "snowflake_table",
-    "snowflake_schema", "next_run_at", "updated_at",
-]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,7 +73,7 @@ STEPS = (
 )
 
 
-def _date_input():
+def date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -113,14 +104,14 @@ class ScheduleForm(forms.Form):
         help_text="Five fields: minute hour day-of-month month day-of-week, e.g. 0 6 * * 1-5.",
     )  # fmt: skip
     timezone = forms.CharField(max_length=64, label="Time zone", help_text="IANA name, e.g. America/New_York.")
-    start_date = BoundedDateField(widget=_date_input(), label="Starts on")
-    end_date = BoundedDateField(required=False, widget=_date_input(), label="Ends on", help_text="Optional; inclusive.")
+    start_date = BoundedDateField(widget=date_input(), label="Starts on")
+    end_date = BoundedDateField(required=False, widget=date_input(), label="Ends on", help_text="Optional; inclusive.")
     is_active = forms.BooleanField(required=False, label="Active", help_text="Paused schedules keep their history.")
     # Step 3
     window_kind = forms.ChoiceField(choices=WINDOW_CHOICES, label="Date window")
     window_n_days = forms.IntegerField(required=False, min_value=1, max_value=windows.MAX_WINDOW_DAYS, label="N days")
-    window_fixed_start = BoundedDateField(required=False, widget=_date_input(), label="Fixed window from")
-    window_fixed_end = BoundedDateField(required=False, widget=_date_input(), label="Fixed window to (inclusive)")
+    window_fixed_start = BoundedDateField(required=False, widget=date_input(), label="Fixed window from")
+    window_fixed_end = BoundedDateField(required=False, widget=date_input(), label="Fixed window to (inclusive)")
     lag_days = forms.IntegerField(
         min_value=0, max_value=windows.MAX_LAG_DAYS, label="Data lag (days)",
         help_text="AMC data lands within 48 hours: windows end this many days before the run.",
@@ -149,7 +140,9 @@ class ScheduleForm(forms.Form):
                  workflow_id: str | None = None, **kwargs):  # fmt: skip
         self.user, self.schedule = user, schedule
         self.now = now or timezone.now()
-        kwargs.setdefault("initial", _initial_for(schedule) if schedule else self._initial_for_new(workflow_id))
+        kwargs.setdefault(
+            "initial", wizard_data.initial_for(schedule) if schedule else self._initial_for_new(workflow_id)
+        )
         super().__init__(data, **kwargs)
         self.fields["workflow"].queryset = owned_by(user, Workflow)
         self.fields["instance"].queryset = owned_by(user, AMCInstance).filter(status=AMCInstance.Status.ACTIVE)
@@ -194,7 +187,7 @@ class ScheduleForm(forms.Form):
         if self.selected_workflow is None:
             return []
         workflow = self.selected_workflow
-        return run_parameter_definitions(workflow.sql, definitions_from_json(workflow.parameters))
+        return run_parameter_definitions(workflow.sql, workflow.parameter_definitions())
 
     def parameter_inputs(self) -> list[forms.BoundField]:
         return [self[name] for name in self.parameter_fields]
@@ -206,60 +199,15 @@ class ScheduleForm(forms.Form):
     def build_schedule(self) -> Schedule:
         """An unsaved Schedule from whatever cleaned data there is (also for a half-filled form's preview)."""
         schedule = Schedule(owner=self.user)
-        self._apply(schedule)
+        wizard_data.apply_cleaned_data(schedule, self.cleaned_data, self.parameter_fields)
         return schedule
 
-    def _apply(self, schedule: Schedule) -> None:
-        data = self.cleaned_data
-        for name in ("workflow", "instance"):
-            if data.get(name) is not None:
-                setattr(schedule, name, data[name])
-        for name in (
-            "name", "description", "timezone", "is_active", "lag_days", "max_retries", "retry_delay_minutes",
-            "failure_threshold", "cost_limit", "overlap_policy", "notify_on_success", "notify_on_failure",
-            "notification_emails", "attach_csv", "snowflake_enabled", "snowflake_table", "snowflake_schema",
-        ):  # fmt: skip
-            if name in data:
-                setattr(schedule, name, data[name])
-        self._apply_timing(schedule, data)
-        schedule.window_rule = self._window_rule(data)
-        schedule.parameters = {
-            definition.name: data[field].strip()
-            for field, definition in self.parameter_fields.items()
-            if data.get(field) and data[field].strip()
-        }
-
-    def _apply_timing(self, schedule: Schedule, data: dict) -> None:
-        """Only the fields the chosen preset uses are kept; the rest are cleared so rows stay unambiguous."""
-        kind = data.get("kind") or Schedule.Kind.DAILY
-        used = presets.PRESETS[presets.Kind(kind)].fields
-        schedule.kind = kind
-        schedule.cron_expression = data.get("cron_expression", "") if "cron" in used else ""
-        schedule.time_of_day = data.get("time_of_day") if "time_of_day" in used else None
-        schedule.interval_days = data.get("interval_days") if "interval_days" in used else None
-        schedule.weekdays = sorted(data.get("weekdays") or []) if "weekdays" in used else []
-        schedule.month_days = sorted(data.get("month_days") or []) if "month_days" in used else []
-        zone = _zone_or_none(data.get("timezone"))
-        if zone is None:
-            return
-        if data.get("start_date"):
-            schedule.starts_at = timing.wall_time_to_utc(datetime.combine(data["start_date"], time.min), zone)
-        if data.get("end_date"):
-            # The end date is inclusive: the schedule ends just before the following local midnight.
-            next_midnight = datetime.combine(data["end_date"] + timedelta(days=1), time.min)
-            schedule.ends_at = timing.wall_time_to_utc(next_midnight, zone) - timedelta(seconds=1)
-
-    @staticmethod
-    def _window_rule(data: dict) -> dict:
-        kind = data.get("window_kind") or windows.WindowKind.PREVIOUS_DAY
-        rule: dict = {"kind": str(kind)}
-        if kind == windows.WindowKind.LAST_N_DAYS:
-            rule["n_days"] = data.get("window_n_days")
-        if kind == windows.WindowKind.FIXED:
-            for name in ("fixed_start", "fixed_end"):
-                value = data.get(f"window_{name}")
-                rule[name] = value.isoformat() if value else None
-        return rule
+    def save(self) -> Schedule:
+        """Hand the cleaned data to the saving service, which owns the pause/resume rules."""
+        schedule = self.schedule or Schedule(owner=self.user)
+        was_active = self.schedule.is_active if self.schedule else None
+        wizard_data.apply_cleaned_data(schedule, self.cleaned_data, self.parameter_fields)
+        return saving.save_schedule(schedule=schedule, was_active=was_active, now=self.now)
 
     # --- Validation -----------------------------------------------------------------------------------------------
 
@@ -306,7 +254,7 @@ class ScheduleForm(forms.Form):
         if not timing_ok:
             return
         try:
-            first = planning.next_run_after(schedule, self.now)
+            first = planning.next_slot(schedule, self.now)
         except ScheduleTimingError as err:
             self._add_timing_error(err)
             return
@@ -365,52 +313,6 @@ class ScheduleForm(forms.Form):
             if name not in fields:
                 del self.errors[name]
 
-    # --- Saving ---------------------------------------------------------------------------------------------------
-
-    def save(self) -> Schedule:
-        """Create or update the schedule, then place its next run from now (missed slots are not replayed)."""
-        schedule = self.schedule or Schedule(owner=self.user)
-        was_active = self.schedule.is_active if self.schedule else None
-        self._apply(schedule)
-        if schedule.is_active and was_active is False:  # resumed from the edit page: as services.resume does
-            schedule.paused_reason, schedule.paused_by_failures, schedule.consecutive_failures = "", False, 0
-        elif not schedule.is_active and was_active is not False:
-            schedule.paused_reason = "Paused by the user."
-        services.refresh_next_run(schedule, now=self.now)
-        if self.schedule is None:
-            schedule.save()
-        else:
-            schedule.save(update_fields=EDITABLE_FIELDS)
-        return schedule
-
-
-def _initial_for(schedule: Schedule) -> dict:
-    zone = _zone_or_none(schedule.timezone)
-    rule = schedule.window_rule or {}
-    initial = {
-        name: getattr(schedule, name)
-        for name in (
-            "name", "description", "kind", "cron_expression", "time_of_day", "interval_days", "weekdays",
-            "month_days", "timezone", "is_active", "lag_days", "max_retries", "retry_delay_minutes",
-            "failure_threshold", "cost_limit", "overlap_policy", "notify_on_success", "notify_on_failure",
-            "attach_csv", "snowflake_enabled", "snowflake_table", "snowflake_schema",
-        )
-    }  # fmt: skip
-    initial.update(
-        workflow=schedule.workflow.workflow_id,
-        instance=schedule.instance_id,
-        notification_emails=", ".join(schedule.notification_emails or []),
-        window_kind=rule.get("kind", windows.WindowKind.PREVIOUS_DAY),
-        window_n_days=rule.get("n_days"),
-        window_fixed_start=rule.get("fixed_start"),
-        window_fixed_end=rule.get("fixed_end"),
-    )
-    if zone and schedule.starts_at:
-        initial["start_date"] = schedule.starts_at.astimezone(zone).date()
-    if zone and schedule.ends_at:
-        initial["end_date"] = schedule.ends_at.astimezone(zone).date()
-    return initial
-
 
 def _check_parameter(definition: ParameterDefinition, value: str, slot: datetime, tz: str, window) -> None:
     """A parameter value is a literal of the parameter's type or a date expression (`slot-7d`)."""
@@ -455,62 +357,6 @@ def _identifier_error(what: str) -> str:
 
 def _user_zone(user) -> str:
     return getattr(user, "timezone", "") or "UTC"
-
-
-def _zone_or_none(name: str | None):
-    try:
-        return timing.get_zone(name) if name else None
-    except ScheduleTimingError:
-        return None
-
-
-# --- Filters -------------------------------------------------------------------------------------------------------
-
-
-class ScheduleFilterForm(forms.Form):
-    STATUS_CHOICES = [
-        ("", "Any status"),
-        ("active", "Active"),
-        ("paused", "Paused"),
-        ("paused_by_failures", "Paused by failures"),
-        ("failing", "Failing"),
-    ]
-    q = forms.CharField(
-        required=False, label="Search", widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search"})
-    )
-    status = forms.ChoiceField(
-        required=False, choices=STATUS_CHOICES, widget=forms.Select(attrs={"aria-label": "Status"})
-    )
-    instance = forms.ModelChoiceField(
-        queryset=AMCInstance.objects.none(), required=False, empty_label="Any instance",
-        widget=forms.Select(attrs={"aria-label": "Instance"}),
-    )  # fmt: skip
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["instance"].queryset = owned_by(user, AMCInstance)
-
-
-class RunFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ScheduleRun.Status.choices])
-    kind = forms.ChoiceField(
-        required=False, choices=[("", "Real and test runs"), ("real", "Real runs"), ("test", "Test runs")]
-    )
-    date_from = BoundedDateField(required=False, widget=_date_input(), label="From")
-    date_to = BoundedDateField(required=False, widget=_date_input(), label="To")
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", "The end date is before the start date.")
-        return data
-
-    def filters(self) -> dict:
-        """The valid filters, for `history.filtered_runs`."""
-        if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
 
 
 def first_error_step(form: ScheduleForm) -> int | None:

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 
 from recomamp.csv_safety import neutralise
 
-from . import planning, presets, timing
+from . import planning, timing
 from .models import Schedule, ScheduleRun
 from .timing import ScheduleTimingError
 
@@ -275,20 +275,11 @@ def missed_slots(schedule: Schedule, now: datetime, lookback_days: int = GAP_LOO
     if schedule.next_run_at:
         end = min(end, schedule.next_run_at - timedelta(microseconds=1))
     try:
-        expected = _slots_between(planning.spec_for(schedule), start, end)
+        expected = planning.slots_between(schedule, start, end, MAX_EXPECTED_SLOTS)
     except ScheduleTimingError:
         return []
     seen = set(real.filter(scheduled_for__gte=start, scheduled_for__lte=end).values_list("scheduled_for", flat=True))
     return [slot for slot in expected if slot not in seen]
-
-
-def _slots_between(spec: presets.ScheduleSpec, start: datetime, end: datetime) -> list[datetime]:
-    slots: list[datetime] = []
-    slot = presets.next_slot(spec, start - timedelta(microseconds=1))
-    while slot is not None and slot <= end and len(slots) < MAX_EXPECTED_SLOTS:
-        slots.append(slot)
-        slot = presets.next_slot(spec, slot)
-    return slots
 
 
 def missed_run_alerts(schedule: Schedule, now: datetime, gaps: list[datetime] | None = None) -> list[MissedRunAlert]:

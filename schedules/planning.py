@@ -63,8 +63,24 @@ def plan_slot(schedule: Schedule, slot: datetime) -> SlotPlan:
     return SlotPlan(slot, window, parameters)
 
 
-def next_run_after(schedule: Schedule, after: datetime) -> datetime | None:
+def next_slot(schedule: Schedule, after: datetime) -> datetime | None:
+    """When is the next slot: the one answer for every kind of schedule (None once it has ended).
+
+    Callers outside this module ask here; `presets.next_slot` (a timing spec) and `timing.next_cron_slot`
+    (a bare cron expression) are the layers underneath.
+    """
     return presets.next_slot(spec_for(schedule), after)
+
+
+def slots_between(schedule: Schedule, start: datetime, end: datetime, limit: int) -> list[datetime]:
+    """The schedule's slots with start <= slot <= end, earliest first, at most `limit` of them."""
+    spec = spec_for(schedule)
+    slots: list[datetime] = []
+    slot = presets.next_slot(spec, start - timedelta(microseconds=1))
+    while slot is not None and slot <= end and len(slots) < limit:
+        slots.append(slot)
+        slot = presets.next_slot(spec, slot)
+    return slots
 
 
 def upcoming_plans(schedule: Schedule, after: datetime, count: int = 10) -> list[SlotPlan]:

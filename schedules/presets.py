@@ -157,7 +157,7 @@ def next_slot(spec: ScheduleSpec, after: datetime) -> datetime | None:
     if spec.kind is Kind.INTERVAL:
         slot = _next_interval_slot(spec, after)
     else:
-        slot = timing.next_run_after(spec_to_cron(spec), spec.tz, after)
+        slot = timing.next_cron_slot(spec_to_cron(spec), spec.tz, after)
     if spec.end_at and slot > spec.end_at:
         return None
     return slot

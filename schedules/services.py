@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from executions import quotas
 from executions.models import Execution
-from executions.services import Delivery, ExecutionInputError, WindowSpec, start_execution
+from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, start_execution
 
 from . import planning
 from .models import Schedule, ScheduleRun
@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 100
 STUCK_AFTER = timedelta(minutes=1)
 QUOTA_RETRY = timedelta(minutes=2)
-TRANSIENT_ERROR_KINDS = {
-    "AMCThrottledError", "AMCServerError", "AMCTimeoutError", "AMCConnectionError", "timeout", "connection",
-}  # fmt: skip
 OPEN_RUN_STATUSES = (ScheduleRun.Status.CLAIMED, ScheduleRun.Status.SUBMITTED, ScheduleRun.Status.RUNNING)
 
 
@@ -149,7 +146,9 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
                 window=WindowSpec("EXPLICIT", plan.window.start_utc, plan.window.end_utc, schedule.timezone),
                 parameters=plan.parameters,
                 trigger=Execution.Trigger.TEST if run.is_test else Execution.Trigger.SCHEDULE,
-                delivery=Delivery(schedule.snowflake_enabled, schedule.snowflake_table, schedule.snowflake_schema),
+                delivery=SnowflakeTarget(
+                    schedule.snowflake_enabled, schedule.snowflake_table, schedule.snowflake_schema
+                ),
             )
         except ExecutionInputError as exc:
             _finish(run, ScheduleRun.Status.FAILED, now, error=str(exc))
@@ -283,8 +282,7 @@ def _record_outcome(run_pk: int, now: datetime) -> str:
                     consecutive_failures=0, run_count=F("run_count") + 1, success_count=F("success_count") + 1
                 )
             return "succeeded"
-        transient = execution.error_kind in TRANSIENT_ERROR_KINDS
-        if transient and run.attempts <= schedule.max_retries and execution.status == Execution.Status.FAILED:
+        if execution.failed_transiently and run.attempts <= schedule.max_retries:
             run.status = ScheduleRun.Status.RETRYING
             run.reason = f"Attempt {run.attempts} failed ({execution.error_kind}); retrying."
             run.error = f"{execution.execution_id}: {execution.error_message}"
@@ -376,18 +374,7 @@ def run_scheduler_cycle(*, now: datetime | None = None) -> dict:
 def refresh_next_run(schedule: Schedule, *, now: datetime | None = None) -> None:
     """After creating, editing or resuming: the next slot strictly after now (missed ones are not replayed)."""
     now = now or timezone.now()
-    schedule.next_run_at = planning.next_run_after(schedule, now) if schedule.is_active else None
-
-
-def pause(schedule: Schedule, reason: str = "Paused by the user.") -> None:
-    Schedule.objects.filter(pk=schedule.pk).update(is_active=False, paused_reason=reason, next_run_at=None)
-
-
-def resume(schedule: Schedule, *, now: datetime | None = None) -> None:
-    schedule.is_active, schedule.paused_reason, schedule.paused_by_failures = True, "", False
-    schedule.consecutive_failures = 0
-    refresh_next_run(schedule, now=now)
-    schedule.save()
+    schedule.next_run_at = planning.next_slot(schedule, now) if schedule.is_active else None
 
 
 def claim_slot_directly(schedule: Schedule, slot: datetime) -> ScheduleRun | None:

@@ -102,7 +102,7 @@ def wall_time_to_utc(wall: datetime, tz: str | ZoneInfo) -> datetime:
     return _reading_instants(wall, zone)[0]
 
 
-def next_run_after(cron: str, tz: str, after: datetime) -> datetime:
+def next_cron_slot(cron: str, tz: str, after: datetime) -> datetime:
     """The first slot of `cron` in zone `tz` strictly after the aware instant `after`, in UTC."""
     return next(_slots_after(cron, get_zone(tz), after))
 

@@ -9,7 +9,7 @@ How a window is resolved:
 3. Bounds are local midnights. The start is inclusive, the end is **exclusive**: a window covering
    2026-03-01 .. 2026-03-07 is sent as timeWindowStart 2026-03-01T00:00:00 and timeWindowEnd
    2026-03-08T00:00:00. AMC takes timestamps without a zone suffix plus `timeWindowTimeZone`
-   (reference/amc/api.md §4.1); its examples all use midnights and whole hours are expected, so an
+   (AMC API reference); its examples all use midnights and whole hours are expected, so an
    inclusive "23:59:59" end is never sent.
 
 `fixed` windows ignore the lag: they cover `fixed_start` .. `fixed_end`, both days included.
@@ -117,15 +117,6 @@ def resolve_window(rule: WindowRule, slot: datetime, tz: str, interval_days: int
         end_utc=timing.wall_time_to_utc(end_local, zone),
         tz=tz,
     )
-
-
-def amc_time_window(window: ResolvedWindow) -> dict[str, str]:
-    """The explicit time-window fields of an AMC execution request."""
-    return {
-        "timeWindowStart": window.start_local.strftime(AMC_TIMESTAMP),
-        "timeWindowEnd": window.end_local.strftime(AMC_TIMESTAMP),
-        "timeWindowTimeZone": window.tz,
-    }
 
 
 def _window_days(rule: WindowRule, reference: date, interval_days: int | None) -> tuple[date, date]:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from executions.parameters import prepare_query
 from queries import list_parameters
+from queries.parameters import prepare_query
 from queries.validation.parameters import ParameterDefinition, ParameterError, render_placeholders
 
 

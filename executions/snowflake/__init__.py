@@ -1,7 +1,8 @@
 """Loading a stored result into a Snowflake table, and testing a connection.
 
-Framework-light on purpose: everything here takes plain values (credentials, rows of CSV text, column lists), so
-the Django side (`executions.delivery`) only gathers them and records the outcome.
+Snowflake delivery is this one package: `values`, `connection` and `loading` are framework-light (plain values:
+credentials, rows of CSV text, column lists); `delivery` is the Django side that gathers them and records the
+outcome, started by `executions.receivers` on `execution_finished`; `forms` and `views` are the settings page.
 
 How a result lands in Snowflake:
 - The table holds the result columns plus AMC_INSTANCE_ID, TIME_WINDOW_START, TIME_WINDOW_END (UTC), EXECUTION_ID

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.files.base import ContentFile
 from snowflake.connector import errors as sf_errors
 
-from executions import delivery as service
 from executions.models import Execution, ExecutionResult, SnowflakeConfig, SnowflakeDelivery
-from executions.snowflake_forms import SnowflakeConfigForm
+from executions.snowflake import delivery as service
+from executions.snowflake.forms import SnowflakeConfigForm
 
 pytestmark = [
     pytest.mark.django_db,

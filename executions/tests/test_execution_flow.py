@@ -136,11 +136,7 @@ def test_lost_submission_is_adopted_not_submitted_twice(connected_user, demo_ins
     )
     execution.refresh_from_db()
     with amc_client_for(connected_user) as client:
-        body = execution.request_body["workflow"]
-        lost = client.create_adhoc_execution(
-            demo_instance, body["sqlQuery"], workflow_id=execution.execution_id, window=WINDOW.to_amc(),
-            extra={"requireSyntheticData": True},
-        )  # fmt: skip
+        lost = client.create_execution(demo_instance, execution.request_body)
     later = datetime.now(UTC) + following.submit_recovery_after()
     assert following.recover_stuck_submissions(later, no_sleep_client()) == 1
     execution.refresh_from_db()

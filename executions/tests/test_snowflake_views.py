@@ -54,7 +54,7 @@ def test_connection_test_button_reports_the_outcome(user_client, config, fake_sn
 def test_failed_delivery_is_retried_from_the_execution_page(user_client, config, make_delivery, fake_snowflake):  # noqa: F811
     delivery = make_delivery()
     with mock.patch("snowflake.connector.connect", refused):
-        from executions.delivery import deliver
+        from executions.snowflake.delivery import deliver
 
         deliver(delivery.pk)
     delivery.refresh_from_db()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from executions.parameters import definitions_from_json, prepare_query
 from guides.files import GuideSpec, StepSpec
+from queries.parameters import definitions_from_json, prepare_query
 from queries.validation import Catalog, ColumnInfo, validate
 
 

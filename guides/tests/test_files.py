@@ -8,7 +8,8 @@ import pytest
 
 from guides.files import CONTENT_DIR, read_guides
 from guides.markdown import render_markdown
-from queries.catalog_files import CatalogFileError, placeholders, read_dataset
+from queries.catalog_dirs import read_dataset
+from queries.catalog_files import CatalogFileError, placeholders
 from queries.catalog_import import DEFAULT_DATASET_DIR
 
 GUIDES = read_guides()

@@ -1,7 +1,7 @@
 """Every guide step passes the SQL validator and returns rows on sandbox data above AMC's 100-person threshold.
 
 The synthetic data is generated deterministically; the engine call is the one the sandbox API makes for an
-execution (recomamp/sandbox/engine_bridge.py), with the placeholders filled by executions.parameters exactly
+execution (recomamp/sandbox/engine_bridge.py), with the placeholders filled by queries.parameters exactly
 as a run from the step page fills them.
 """
 
@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from guides.files import read_guides
-from queries.catalog_files import read_dataset
+from queries.catalog_dirs import read_dataset
 from queries.catalog_import import DEFAULT_DATASET_DIR
 
 from .sandbox_check import check_step, dataset_catalog

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def connected(user, amc_sandbox):
-    from recomamp.demo import connect_to_sandbox
+    from home.demo import connect_to_sandbox
     from recomamp.sandbox.seed import ensure_sandbox_catalog
 
     ensure_sandbox_catalog()

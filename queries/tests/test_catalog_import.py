@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from queries.catalog_files import CatalogFileError, parse_table_file, parse_template_file, read_dataset
+from queries.catalog_dirs import read_dataset
+from queries.catalog_files import CatalogFileError, parse_table_file, parse_template_file
 from queries.catalog_import import DEFAULT_DATASET_DIR, DEFAULT_LIBRARY_DIR
 from queries.models import DataSource, QueryTemplate, SchemaField
 

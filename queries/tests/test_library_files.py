@@ -11,7 +11,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from queries.catalog_files import placeholders, read_dataset, read_library
+from queries.catalog_dirs import read_dataset, read_library
+from queries.catalog_files import placeholders
 from queries.catalog_import import DEFAULT_DATASET_DIR, DEFAULT_LIBRARY_DIR
 
 DATASET = read_dataset(DEFAULT_DATASET_DIR)

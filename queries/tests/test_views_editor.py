@@ -164,8 +164,8 @@ class FakeClient:
     def __exit__(self, *exc_info):
         return False
 
-    def create_adhoc_execution(self, instance, sql, **kwargs):
-        self.calls.append((instance, sql, kwargs))
+    def create_execution(self, instance, body):
+        self.calls.append((instance, body["workflow"]["sqlQuery"], body))
         if self.error:
             raise self.error
         return FakeExecution()
@@ -192,8 +192,8 @@ def test_check_with_amc_runs_a_dry_run(user_client, user, make_instance, fake_am
     html = user_client.post(reverse("editor_check"), {"sql": VALID_SQL, "check-instance": instance.pk},
                             HTTP_HX_REQUEST="true").content.decode()  # fmt: skip
     assert "AMC accepted the query." in html and "SUCCEEDED" in html
-    sent_instance, sent_sql, kwargs = clients[0].calls[0]
-    assert sent_instance == instance and sent_sql == VALID_SQL and kwargs["dry_run"] is True
+    sent_instance, sent_sql, body = clients[0].calls[0]
+    assert sent_instance == instance and sent_sql == VALID_SQL and body["dryRun"] is True
 
 
 def test_check_with_amc_shows_the_compile_error_position(user_client, user, make_instance, fake_amc):

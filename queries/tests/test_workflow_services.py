@@ -217,8 +217,8 @@ class FakeClient:
     def __init__(self, answer):
         self.answer, self.calls = answer, []
 
-    def create_adhoc_execution(self, instance, sql, **kwargs):
-        self.calls.append((instance, sql, kwargs))
+    def create_execution(self, instance, body):
+        self.calls.append((instance, body["workflow"]["sqlQuery"], body))
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
@@ -233,8 +233,8 @@ def test_dry_run_answers():
     client = FakeClient(FakeExecution("SUCCEEDED"))
     ok = ws.dry_run(client, Instance(), prepared, WINDOW)
     assert ok.ok and ok.status == "SUCCEEDED"
-    kwargs = client.calls[0][2]
-    assert kwargs["dry_run"] is True and kwargs["extra"] == {"requireSyntheticData": True}
+    body = client.calls[0][2]
+    assert body["dryRun"] is True and body["requireSyntheticData"] is True
 
     compile_error = amc_errors.AMCValidationError("bad", compile_message="Column x not found", line=2, column=7)
     failed = ws.dry_run(FakeClient(compile_error), Instance(), prepared, WINDOW)

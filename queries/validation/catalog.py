@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-# Aggregation-threshold classes from least to most restrictive (tables.md §5.4).
+# Aggregation-threshold classes from least to most restrictive.
 THRESHOLDS = ("NONE", "LOW", "MEDIUM", "HIGH", "VERY_HIGH", "INTERNAL")
 _RANK = {name: rank for rank, name in enumerate(THRESHOLDS)}
 

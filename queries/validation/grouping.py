@@ -8,6 +8,8 @@ from sqlglot import exp
 
 from .relations import _ANONYMOUS_AGGREGATES
 
+UNGROUPED_HINT = "the query. Add it to the GROUP BY or wrap it in an aggregate such as MAX(...)."
+
 
 def _is_aggregate(node: exp.Expression) -> bool:
     return isinstance(node, exp.AggFunc) or (

@@ -1,6 +1,6 @@
 """Query parameters: finding them, typing their values, and substituting ``{{name}}`` placeholders safely.
 
-Two mechanisms exist (reference tables.md §5.5). AMC's own ``CUSTOM_PARAMETER('name')`` gets its values
+Two mechanisms exist. AMC's own ``CUSTOM_PARAMETER('name')`` gets its values
 through the execution's ``parameterValues``; ``{{name}}`` placeholders are ours and are replaced by SQL
 literals before the query leaves the tool. Every value is checked against its type first, and text is
 always emitted inside a single-quoted literal, so a value can never become SQL.

@@ -1,4 +1,4 @@
-"""AMC-specific rules, applied to a parsed and resolved query (facts: reference tables.md §3 and §5).
+"""AMC-specific rules, applied to a parsed and resolved query.
 
 Codes (errors unless noted):
   select-star               ``*`` or ``alias.*`` over an AMC table; allowed over CTEs and derived tables.
@@ -19,8 +19,7 @@ Codes (errors unless noted):
   medium-threshold-output   (info) a MEDIUM column in the final output: rows need 100 users.
   unsupported-function      GETDATE() (error), NTILE (warning: reported not to work).
   unknown-built-in-parameter (warning) BUILT_IN_PARAMETER other than TIME_WINDOW_START/END.
-  ungrouped-column          a column outside aggregates in an aggregating SELECT is not in its GROUP BY
-                            (grouping.py); AMC refuses it at compile time.
+  ungrouped-column          a column neither grouped nor aggregated (grouping.py); AMC refuses it at compile.
 Name checks (unknown-table, unknown-column, unknown-alias, ambiguous-column, extend-time-window) live in
 scope.py; syntax and parameter checks in parsing.py and validator.py.
 """
@@ -34,7 +33,7 @@ from sqlglot import exp
 
 from .catalog import AUDIENCE_SUFFIX, NEVER_OUTPUT, NO_LITERAL_FILTERS
 from .diagnostics import ERROR, INFO, WARNING, Diagnostic, Severity, SourceMap
-from .grouping import ungrouped_columns
+from .grouping import UNGROUPED_HINT, ungrouped_columns
 from .parsing import TokenIndex, TokenType, span
 from .relations import Frame, Resolution, has_aggregate, star_relations
 from .scope import Resolver
@@ -42,7 +41,7 @@ from .scope import Resolver
 _BUILT_IN_PARAMETERS = frozenset({"TIME_WINDOW_START", "TIME_WINDOW_END"})
 _CONVERSION_TABLES = frozenset({"conversions", "conversions_with_relevance", "conversions_all"})
 _TRAFFIC_TABLES = frozenset({"dsp_impressions", "dsp_clicks", "dsp_views", "sponsored_ads_traffic"})
-# Documented time-out risk: keep windows short (tables.md §5.7).
+# Documented time-out risk: keep windows short.
 _HEAVY_TABLES = frozenset(
     {"dsp_impressions_by_matched_segments", "dsp_impressions_by_user_segments", "dsp_video_events_feed"}
 )
@@ -76,7 +75,7 @@ class RuleContext:
 
     @property
     def is_audience_query(self) -> bool:
-        """Rule-based audience queries read *_for_audiences tables and must return user_id (§5.6)."""
+        """Rule-based audience queries read *_for_audiences tables and must return user_id."""
         return any(ref.name.endswith(AUDIENCE_SUFFIX) for ref in self.resolution.table_refs)
 
     def report(self, severity: Severity, code: str, message: str, start: int, end: int) -> None:
@@ -264,7 +263,7 @@ def check_fixed_dates(ctx: RuleContext) -> None:
 
 
 def check_time_window(ctx: RuleContext) -> None:
-    """Traffic joined to conversions needs the lookback before the window start (tables.md §3.1, §4 #14)."""
+    """Traffic joined to conversions needs the lookback before the window start."""
     refs = ctx.resolution.table_refs
     bases = {_base_name(ref.name) for ref in refs}
     if bases & _CONVERSION_TABLES:
@@ -328,30 +327,15 @@ def check_functions(ctx: RuleContext) -> None:
 
 
 def check_grouping(ctx: RuleContext) -> None:
-    for select in ctx.statement.find_all(exp.Select):
-        for column in ungrouped_columns(select):
-            ctx.report_node(
-                ERROR,
-                "ungrouped-column",
-                f"{column.sql()} is neither in the GROUP BY nor inside an aggregate function; AMC refuses "
-                "the query. Add it to the GROUP BY or wrap it in an aggregate such as MAX(...).",
-                column,
-            )
+    for column in (c for select in ctx.statement.find_all(exp.Select) for c in ungrouped_columns(select)):
+        message = f"{column.sql()} is neither in the GROUP BY nor inside an aggregate function; AMC refuses "
+        ctx.report_node(ERROR, "ungrouped-column", message + UNGROUPED_HINT, column)
 
 
 RULES: tuple[Callable[[RuleContext], None], ...] = (
-    check_select_star,
-    check_limit,
-    check_right_join,
-    check_final_aggregation,
-    check_final_outputs,
-    check_final_group_by,
-    check_literal_filters,
-    check_fixed_dates,
-    check_time_window,
-    check_functions,
-    check_grouping,
-)
+    check_select_star, check_limit, check_right_join, check_final_aggregation, check_final_outputs,
+    check_final_group_by, check_literal_filters, check_fixed_dates, check_time_window, check_functions, check_grouping,
+)  # fmt: skip
 
 
 def run_rules(ctx: RuleContext) -> list[Diagnostic]:

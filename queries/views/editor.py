@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.amazon import AmazonConnectionError, amc_client_for
-from executions.parameters import definitions_from_json
 from recomamp.bounds import bounded_int
 from recomamp.ownership import get_object_for_user
 
@@ -52,9 +51,9 @@ def _library_template(request, params):
 def _stored(request, workflow, params) -> tuple[dict, object]:
     """(stored parameter definitions, library template) of what is being edited."""
     if workflow is not None:
-        return definitions_from_json(workflow.parameters), workflow.template
+        return workflow.parameter_definitions(), workflow.template
     template = _library_template(request, params)
-    return (definitions_from_json(template.parameters) if template else {}), template
+    return (template.parameter_definitions() if template else {}), template
 
 
 def _initial_sql(request, workflow, template) -> str:

@@ -3,8 +3,6 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
-from executions.parameters import definitions_from_json
-
 from ..catalog import distinct_tags
 from ..forms import CatalogFilterForm, ParameterForm, UseTemplateForm
 from ..models import DataSource
@@ -28,7 +26,7 @@ def template_detail(request, slug):
     """Preview a library entry; POST "Use this template" creates a saved query and opens it in the editor."""
     query_template = get_object_or_404(visible_templates(request.user), slug=slug)
     definitions = parameter_definitions(
-        query_template.sql_template, definitions_from_json(query_template.parameters)
+        query_template.sql_template, query_template.parameter_definitions()
     )
     posted = request.POST if request.method == "POST" else None
     use_form = UseTemplateForm(posted, initial={"name": query_template.name})

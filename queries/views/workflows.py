@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.amazon import AmazonConnectionError, amc_client_for
-from executions.parameters import definitions_from_json
 from instances.models import AMCInstance
 from recomamp.amc.errors import AMCError
 from recomamp.ownership import get_object_for_user, owned_by
@@ -61,7 +60,7 @@ def _sync_context(request, workflow: Workflow) -> dict:
 def workflow_detail(request, workflow_id):
     workflow = get_object_for_user(request.user, Workflow, workflow_id=workflow_id)
     context = _sync_context(request, workflow)
-    context["definitions"] = parameter_definitions(workflow.sql, definitions_from_json(workflow.parameters))
+    context["definitions"] = parameter_definitions(workflow.sql, workflow.parameter_definitions())
     context["schedule_count"] = workflow.schedules.count()
     return render(request, "queries/workflow_detail.html", context)
 

@@ -15,7 +15,6 @@ A 401 refreshes the token once and tries again; errors raised by the token provi
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import ssl
@@ -23,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
-from urllib.parse import quote
 
 import httpx
 
@@ -31,6 +29,7 @@ from .dates import format_amc_timestamp
 from .errors import AMCConnectionError, AMCError, AMCResponseError, AMCTimeoutError, error_from_response
 from .records import Account, DataSource, DownloadUrls, Execution, Instance, TimeWindow, Workflow
 from .refs import AccountRef, InstanceRef, as_account_ref, as_instance_ref
+from .wire import decode_json, execution_body, url_path, workflow_body
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class AMCClient:
 
     def get_instance(self, instance: InstanceRef | Any) -> Instance:
         ref = as_instance_ref(instance)
-        body = self._request("GET", _path("amc", "instances", ref.instance_id), ref.account)
+        body = self._request("GET", url_path("amc", "instances", ref.instance_id), ref.account)
         return Instance.from_api(body)
 
     # Workflows (saved queries)
@@ -146,7 +145,7 @@ class AMCClient:
     ) -> None:
         """Create a saved workflow. ``extra`` adds other Workflow fields by their AMC names."""
         ref = as_instance_ref(instance)
-        body = _workflow_body(workflow_id, sql_query, input_parameters, extra)
+        body = workflow_body(workflow_id, sql_query, input_parameters, extra)
         self._request("POST", self._reporting(ref, "workflows"), ref.account, payload=body, idempotent=False)
 
     def update_workflow(
@@ -160,7 +159,7 @@ class AMCClient:
     ) -> None:
         """Replace a saved workflow's whole definition (fields left out are cleared by AMC)."""
         ref = as_instance_ref(instance)
-        body = _workflow_body(workflow_id, sql_query, input_parameters, extra)
+        body = workflow_body(workflow_id, sql_query, input_parameters, extra)
         self._request("PUT", self._reporting(ref, "workflows", workflow_id), ref.account, payload=body)
 
     def get_workflow(self, instance: InstanceRef | Any, workflow_id: str) -> Workflow:
@@ -198,9 +197,9 @@ class AMCClient:
         ``workflow_extra`` adds Workflow fields (e.g. filteredMetricsDiscriminatorColumn); ``extra`` adds
         execution fields (e.g. requireSyntheticData), both by their AMC names.
         """
-        workflow = _workflow_body(workflow_id, sql_query, input_parameters, workflow_extra)
-        body = _execution_body({"workflow": workflow}, window, parameter_values, dry_run, timeout_seconds, extra)
-        return self._create_execution(instance, body)
+        workflow = workflow_body(workflow_id, sql_query, input_parameters, workflow_extra)
+        body = execution_body({"workflow": workflow}, window, parameter_values, dry_run, timeout_seconds, extra)
+        return self.create_execution(instance, body)
 
     def create_saved_execution(
         self,
@@ -214,8 +213,8 @@ class AMCClient:
         extra: Mapping[str, Any] | None = None,
     ) -> Execution:
         """Run a saved workflow by its AMC workflow id."""
-        body = _execution_body({"workflowId": workflow_id}, window, parameter_values, dry_run, timeout_seconds, extra)
-        return self._create_execution(instance, body)
+        body = execution_body({"workflowId": workflow_id}, window, parameter_values, dry_run, timeout_seconds, extra)
+        return self.create_execution(instance, body)
 
     def get_execution(
         self, instance: InstanceRef | Any, execution_id: str, *, include_workflow: bool = False
@@ -282,14 +281,15 @@ class AMCClient:
 
     # Plumbing
 
-    def _create_execution(self, instance: InstanceRef | Any, body: dict[str, Any]) -> Execution:
+    def create_execution(self, instance: InstanceRef | Any, body: dict[str, Any]) -> Execution:
+        """POST an execution body exactly as given (the caller stored it; nothing is rebuilt)."""
         ref = as_instance_ref(instance)
         path = self._reporting(ref, "workflowExecutions")
         return Execution.from_api(self._request("POST", path, ref.account, payload=body, idempotent=False))
 
     @staticmethod
     def _reporting(ref: InstanceRef, *segments: str) -> str:
-        return _path("amc", "reporting", ref.instance_id, *segments)
+        return url_path("amc", "reporting", ref.instance_id, *segments)
 
     def _headers(self, token: str, account: AccountRef | None) -> dict[str, str]:
         """The one place AMC request headers are built."""
@@ -357,7 +357,7 @@ class AMCClient:
             else:
                 logger.debug("AMC %s %s -> %d (attempt %d)", method, path, response.status_code, attempt)
                 if response.is_success:
-                    return _decode(response, method, path)
+                    return decode_json(response, method, path)
                 if response.status_code == 401 and not refreshed:
                     refreshed = True
                     token = self._tokens.refresh_access_token()
@@ -391,67 +391,3 @@ class AMCClient:
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------
-
-
-def _path(*segments: str) -> str:
-    for segment in segments:
-        if not isinstance(segment, str) or not segment:
-            raise ValueError(f"Empty or non-text id in AMC path: {segment!r}")
-    # Quote every segment so an id can never add path levels or a query string.
-    return "/" + "/".join(quote(segment, safe="") for segment in segments)
-
-
-def _decode(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
-    if not response.content.strip():
-        return {}  # AMC answers some writes with an empty body
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        raise AMCResponseError(
-            f"AMC sent a response that is not JSON ({response.status_code}, {method} {path}).",
-            status_code=response.status_code,
-            details=response.text[:500],
-        ) from None
-    if not isinstance(body, dict):
-        raise AMCResponseError(
-            f"AMC sent a JSON {type(body).__name__} where an object was expected ({method} {path}).",
-            status_code=response.status_code,
-            details=body,
-        )
-    return body
-
-
-def _workflow_body(
-    workflow_id: str | None,
-    sql_query: str,
-    input_parameters: Iterable[Mapping[str, Any]] | None,
-    extra: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    body = dict(extra or {})
-    if workflow_id is not None:
-        body["workflowId"] = workflow_id
-    body["sqlQuery"] = sql_query
-    if input_parameters is not None:
-        body["inputParameters"] = [dict(parameter) for parameter in input_parameters]
-    return body
-
-
-def _execution_body(
-    source: dict[str, Any],
-    window: TimeWindow | None,
-    parameter_values: Mapping[str, Any] | None,
-    dry_run: bool,
-    timeout_seconds: int | None,
-    extra: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    body = dict(extra or {})
-    body.update(source)
-    if window is not None:
-        body.update(window.to_body())
-    if parameter_values is not None:
-        body["parameterValues"] = dict(parameter_values)
-    if dry_run:
-        body["dryRun"] = True
-    if timeout_seconds is not None:
-        body["workflowExecutionTimeoutSeconds"] = timeout_seconds
-    return body

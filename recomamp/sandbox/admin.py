@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from . import state
+from . import clock
 from .models import (
     AccessToken,
     AuthorizationCode,
@@ -116,7 +116,7 @@ class RefreshTokenAdmin(HashedSecretAdmin):
 
     @admin.action(description="Revoke (the next refresh answers invalid_grant; its access tokens stop working)")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=state.now())
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
         self.message_user(request, f"Revoked {count} refresh token(s).")
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
-from . import conf, state
+from . import clock, conf
 from .models import AccessToken, AuthorizationCode, RefreshToken, SandboxAccount, SandboxInstance
 from .responses import ApiError
 
@@ -82,7 +82,7 @@ def issue_authorization_code(
     client_id: str, redirect_uri: str, scope: str, code_challenge: str = "", code_challenge_method: str = ""
 ) -> str:
     code = "ANsandbox" + secrets.token_urlsafe(24)
-    now = state.now()
+    now = clock.now()
     AuthorizationCode.objects.create(
         code_hash=hash_token(code),
         client_id=client_id,
@@ -109,7 +109,7 @@ def exchange_code(client_id: str, code: str, redirect_uri: str, code_verifier: s
     """The authorization_code grant. Any failure leaves the code used: a code is worth one attempt only."""
     if not code:
         raise LWAError("invalid_request", "The request is missing a required parameter : code")
-    now = state.now()
+    now = clock.now()
     grant = AuthorizationCode.objects.filter(code_hash=hash_token(code)).first()
     # The conditional update is the single-use guarantee, also when two requests race with the same code.
     if grant is None or not AuthorizationCode.objects.filter(pk=grant.pk, used_at__isnull=True).update(used_at=now):
@@ -141,7 +141,7 @@ def refresh_access(client_id: str, refresh_value: str) -> IssuedTokens:
     ).first()
     if refresh is None:
         raise LWAError("invalid_grant", "The request has an invalid grant parameter : refresh_token")
-    RefreshToken.objects.filter(pk=refresh.pk).update(last_used_at=state.now())
+    RefreshToken.objects.filter(pk=refresh.pk).update(last_used_at=clock.now())
     access_value, lifetime = _new_access_token(refresh)
     return IssuedTokens(access_value, refresh_value, lifetime)
 
@@ -150,7 +150,7 @@ def _new_access_token(refresh: RefreshToken) -> tuple[str, int]:
     lifetime = int(conf.get("SANDBOX_ACCESS_TOKEN_SECONDS"))
     # Real access tokens are at least 350 characters; clients must not assume shorter ones.
     value = "Atza|" + secrets.token_urlsafe(300)
-    now = state.now()
+    now = clock.now()
     AccessToken.objects.create(
         token_hash=hash_token(value),
         refresh_token=refresh,
@@ -175,7 +175,7 @@ def authenticate(request: HttpRequest) -> AccessToken:
         .filter(token_hash=hash_token(value.strip()), refresh_token__revoked_at__isnull=True)
         .first()
     )
-    if token is None or token.expires_at <= state.now() or token.refresh_token.client_id != client_id:
+    if token is None or token.expires_at <= clock.now() or token.refresh_token.client_id != client_id:
         raise ApiError(401, UNAUTHORIZED)
     return token
 

@@ -29,16 +29,16 @@ class _ClockSigner(signing.TimestampSigner):
     """TimestampSigner whose clock is the sandbox's, so tests can expire links without waiting."""
 
     def timestamp(self) -> str:
-        from . import state
+        from . import clock
 
-        return signing.b62_encode(int(state.now().timestamp()))
+        return signing.b62_encode(int(clock.now().timestamp()))
 
     def unsign(self, value: str, max_age: float | None = None) -> str:
-        from . import state
+        from . import clock
 
         result = signing.Signer.unsign(self, value)
         value, timestamp = result.rsplit(self.sep, 1)
-        age = state.now().timestamp() - signing.b62_decode(timestamp)
+        age = clock.now().timestamp() - signing.b62_decode(timestamp)
         if max_age is not None and age > max_age:
             raise signing.SignatureExpired(f"Signature age {age} > {max_age} seconds")
         return value

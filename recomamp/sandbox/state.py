@@ -22,9 +22,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from . import conf, downloads, engine_bridge, windows, workflows
+from . import clock, conf, downloads, engine_bridge, windows, workflows
 from .models import SandboxExecution, SandboxInstance
 from .responses import ApiError, as_bool, as_int
 
@@ -37,11 +36,6 @@ BOOLEAN_OPTIONS = ("requireSyntheticData", "disableAggregationControls", "skipPu
 ECHOED_OPTIONS = ("advertisers", "maxCertifiedTime", "maxDimensionTime")
 
 
-def now() -> datetime:
-    """The sandbox clock. Tests patch this to move time without sleeping."""
-    return timezone.now()
-
-
 # --- Creating -------------------------------------------------------------------------------------------
 
 
@@ -49,7 +43,7 @@ def create_execution(instance: SandboxInstance, body: dict[str, Any]) -> Sandbox
     has_saved, has_adhoc = body.get("workflowId") is not None, body.get("workflow") is not None
     if has_saved == has_adhoc:
         raise ApiError(400, "Provide either workflowId (a saved workflow) or workflow with a sqlQuery, not both.")
-    current = now()
+    current = clock.now()
     if has_saved:
         workflow_id = str(body["workflowId"])
         workflow = dict(workflows.get(instance, workflow_id).definition)
@@ -147,7 +141,7 @@ def update_execution(instance: SandboxInstance, execution_id: str, body: dict[st
         return
     if requested is not None:
         cancelled = SandboxExecution.objects.filter(pk=execution.pk, status__in=SandboxExecution.ACTIVE).update(
-            status=Status.CANCELLED, status_reason="Cancelled by request.", last_updated_at=now()
+            status=Status.CANCELLED, status_reason="Cancelled by request.", last_updated_at=clock.now()
         )
         if cancelled:
             return
@@ -162,7 +156,7 @@ def update_execution(instance: SandboxInstance, execution_id: str, body: dict[st
 
 def refresh_instance(instance: SandboxInstance) -> None:
     """Bring every execution of `instance` up to `now()`: start what may start, finish what is due."""
-    current = now()
+    current = clock.now()
     _start_due(instance, current)
     _finish_due(instance, current)
 

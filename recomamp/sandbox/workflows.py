@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from . import engine_bridge, state
+from . import clock, engine_bridge
 from .models import SandboxInstance, SandboxWorkflow
 from .responses import ApiError
 
@@ -87,7 +87,7 @@ def create(instance: SandboxInstance, data: Any) -> SandboxWorkflow:
     if SandboxWorkflow.objects.filter(instance=instance, workflow_id=workflow_id).exists():
         raise duplicate
     compile_or_400(workflow, workflow_id)
-    now = state.now()
+    now = clock.now()
     try:
         with transaction.atomic():
             return SandboxWorkflow.objects.create(
@@ -110,7 +110,7 @@ def update(instance: SandboxInstance, workflow_id: str, data: Any) -> None:
     existing = get(instance, workflow_id)
     compile_or_400(workflow, workflow_id)
     updated = SandboxWorkflow.objects.filter(pk=existing.pk).update(
-        sql_query=workflow["sqlQuery"], definition=workflow, updated_at=state.now()
+        sql_query=workflow["sqlQuery"], definition=workflow, updated_at=clock.now()
     )
     if not updated:  # deleted in the meantime
         raise not_found(workflow_id)

@@ -39,27 +39,27 @@ def slots_on_local_day(cron: str, tz: str, day: date) -> list[datetime]:
 
 
 def test_daily_time_is_evaluated_in_the_schedules_zone():
-    slot = timing.next_run_after("0 6 * * *", "Asia/Kolkata", utc(2026, 1, 10, 12))
+    slot = timing.next_cron_slot("0 6 * * *", "Asia/Kolkata", utc(2026, 1, 10, 12))
     assert slot == utc(2026, 1, 11, 0, 30)  # 06:00 IST is 00:30 UTC
     assert slot.tzinfo is UTC
 
 
 def test_next_run_is_strictly_after_the_given_instant():
     slot = utc(2026, 1, 10, 6)
-    assert timing.next_run_after("0 6 * * *", "UTC", slot) == slot + timedelta(days=1)
-    assert timing.next_run_after("0 6 * * *", "UTC", slot - timedelta(microseconds=1)) == slot
+    assert timing.next_cron_slot("0 6 * * *", "UTC", slot) == slot + timedelta(days=1)
+    assert timing.next_cron_slot("0 6 * * *", "UTC", slot - timedelta(microseconds=1)) == slot
 
 
 def test_local_date_decides_the_weekday():
     # Monday 09:00 in Sydney is still Sunday in UTC.
-    slot = timing.next_run_after("0 9 * * 1", "Australia/Sydney", utc(2026, 6, 1))
+    slot = timing.next_cron_slot("0 9 * * 1", "Australia/Sydney", utc(2026, 6, 1))
     assert slot == utc(2026, 6, 7, 23)
     assert local(slot, "Australia/Sydney").weekday() == 0
 
 
 def test_naive_after_is_refused():
     with pytest.raises(ValueError, match="aware"):
-        timing.next_run_after("0 6 * * *", "UTC", datetime(2026, 1, 1))
+        timing.next_cron_slot("0 6 * * *", "UTC", datetime(2026, 1, 1))
 
 
 def test_upcoming_returns_consecutive_distinct_slots():
@@ -120,7 +120,7 @@ def test_skipped_time_fires_at_the_end_of_the_gap(tz, cron, day, expected):
     assert fired.minute == 0 and fired.hour == int(cron.split()[1]) + 1
     assert local(expected - timedelta(seconds=1), tz).hour == fired.hour - 2  # the hour before was skipped
     # The day after, the normal time is back.
-    next_day = timing.next_run_after(cron, tz, expected)
+    next_day = timing.next_cron_slot(cron, tz, expected)
     assert (local(next_day, tz).hour, local(next_day, tz).minute) == (int(cron.split()[1]), wanted_minute)
 
 
@@ -130,9 +130,9 @@ def test_repeated_time_fires_at_its_first_occurrence_only(tz, cron, day, expecte
     # Asking from between the two occurrences moves on to the next day, not to the second occurrence.
     second_occurrence = expected + timedelta(hours=1)
     assert local(second_occurrence, tz).replace(tzinfo=None) == local(expected, tz).replace(tzinfo=None)
-    after_first = timing.next_run_after(cron, tz, expected)
+    after_first = timing.next_cron_slot(cron, tz, expected)
     assert local(after_first, tz).date() == day + timedelta(days=1)
-    assert timing.next_run_after(cron, tz, second_occurrence - timedelta(minutes=1)) == after_first
+    assert timing.next_cron_slot(cron, tz, second_occurrence - timedelta(minutes=1)) == after_first
 
 
 # --- DST: hourly and finer -----------------------------------------------------------------------------
@@ -171,9 +171,9 @@ def test_skipped_quarter_hours_collapse_into_one_slot():
 def test_search_from_inside_the_repeated_hour_finds_both_copies():
     tz, cron = "America/New_York", "*/15 * * * *"
     # 01:50 EDT: next is 01:00 EST, an hour of real time later but an earlier wall-clock reading.
-    assert timing.next_run_after(cron, tz, utc(2026, 11, 1, 5, 50)) == utc(2026, 11, 1, 6)
+    assert timing.next_cron_slot(cron, tz, utc(2026, 11, 1, 5, 50)) == utc(2026, 11, 1, 6)
     # 01:10 EST (second copy): next is 01:15 EST, not 01:15 EDT (already past).
-    assert timing.next_run_after(cron, tz, utc(2026, 11, 1, 6, 10)) == utc(2026, 11, 1, 6, 15)
+    assert timing.next_cron_slot(cron, tz, utc(2026, 11, 1, 6, 10)) == utc(2026, 11, 1, 6, 15)
 
 
 def test_expression_naming_its_hours_fires_a_repeated_hour_once():
@@ -251,7 +251,7 @@ def test_unknown_time_zone_is_rejected(tz):
 def test_rare_but_real_dates_are_accepted():
     timing.validate_cron("0 0 29 2 *", "UTC")  # leap days
     timing.validate_cron("0 9 * * mon-fri", "Europe/Berlin")
-    leap_day = timing.next_run_after("0 0 29 2 *", "UTC", utc(2026, 3, 1))
+    leap_day = timing.next_cron_slot("0 0 29 2 *", "UTC", utc(2026, 3, 1))
     assert leap_day == utc(2028, 2, 29)
 
 

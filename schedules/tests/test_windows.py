@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from recomamp.amc.records import TimeWindow
 from schedules.timing import ScheduleTimingError
 from schedules.windows import (
     DEFAULT_LAG_DAYS,
     ResolvedWindow,
     WindowKind,
     WindowRule,
-    amc_time_window,
     is_dynamic_value,
     resolve_dynamic_value,
     resolve_window,
@@ -134,8 +134,11 @@ def test_missing_midnight_maps_to_the_first_valid_instant():
 
 
 def test_amc_time_window_sends_local_times_without_a_zone_suffix():
+    # The run's window travels as UTC bounds plus the zone (schedules.services.submit_run), and the request
+    # body shows it in local time, as AMC expects.
     window = resolve_window(WindowRule(kind="last_n_days", n_days=7), utc(2026, 3, 10, 6), "America/New_York")
-    assert amc_time_window(window) == {
+    assert TimeWindow("EXPLICIT", window.start_utc, window.end_utc, "America/New_York").to_body() == {
+        "timeWindowType": "EXPLICIT",
         "timeWindowStart": "2026-03-01T00:00:00",
         "timeWindowEnd": "2026-03-08T00:00:00",
         "timeWindowTimeZone": "America/New_York",

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_POST
 
 from recomamp.ownership import owned_by
 
-from .. import planning, services
-from ..forms import ScheduleFilterForm
+from .. import planning, saving, services
+from ..filters import ScheduleFilterForm
 from ..history import zone_of
 from ..models import Schedule, ScheduleRun
 from ..timing import ScheduleTimingError
@@ -89,7 +89,7 @@ def schedule_pause(request, schedule_id):
     if not schedule.is_active:
         messages.info(request, f"“{schedule.name}” is already paused.")
     else:
-        services.pause(schedule)
+        saving.pause(schedule)
         messages.success(request, f"Paused “{schedule.name}”. No runs start until you resume it.")
     return back_to(request, schedule)
 
@@ -100,7 +100,7 @@ def schedule_resume(request, schedule_id):
     if schedule.is_active:
         messages.info(request, f"“{schedule.name}” is already active.")
         return back_to(request, schedule)
-    services.resume(schedule, now=common.current_time())
+    saving.resume(schedule, now=common.current_time())
     if schedule.next_run_at:
         when = schedule.next_run_at.astimezone(zone_of(schedule)).strftime("%Y-%m-%d %H:%M %Z")
         messages.success(request, f"Resumed “{schedule.name}”. Next run: {when}. Missed slots are not replayed.")

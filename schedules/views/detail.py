@@ -10,8 +10,10 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from .. import charts, history, planning
-from ..forms import WINDOW_CHOICES, RunFilterForm
+from ..filters import RunFilterForm
+from ..forms import WINDOW_CHOICES
 from ..timing import ScheduleTimingError
+from ..windows import WindowKind
 from . import common
 from .common import schedule_for
 
@@ -56,14 +58,16 @@ def schedule_detail(request, schedule_id):
 
 
 def window_label(schedule) -> str:
-    rule = schedule.window_rule or {}
-    kind = rule.get("kind", "previous_day")
-    label = dict(WINDOW_CHOICES).get(kind, kind)
-    if kind == "last_n_days":
-        label = f"Last {rule.get('n_days')} days"
-    elif kind == "fixed":
-        label = f"Fixed: {rule.get('fixed_start')} → {rule.get('fixed_end')}"
-    return f"{label}, {schedule.lag_days} day(s) of data lag"
+    try:
+        rule = planning.window_rule_for(schedule)
+    except ScheduleTimingError as exc:  # a rule edited outside the wizard: say what is wrong with it
+        return f"Invalid date window: {exc.message}"
+    label = dict(WINDOW_CHOICES).get(rule.kind, rule.kind)
+    if rule.kind is WindowKind.LAST_N_DAYS:
+        label = f"Last {rule.n_days} days"
+    elif rule.kind is WindowKind.FIXED:
+        label = f"Fixed: {rule.fixed_start} → {rule.fixed_end}"
+    return f"{label}, {rule.lag_days} day(s) of data lag"
 
 
 def _describe(schedule) -> str:

@@ -306,9 +306,9 @@ def create_scenario(size: ScenarioSize, *, tag: str = "rel") -> Scenario:
     """A sandbox-connected user, one workflow, due schedules and manual executions, spread over instances."""
     from accounts.models import User
     from executions.services import WindowSpec, start_execution
+    from home.demo import connect_to_sandbox, ensure_sandbox_instances
     from instances.models import AMCInstance
     from queries.models import Workflow
-    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
     from schedules.models import Schedule
 
     user = User.objects.create_user(email=f"{tag}@example.com", password="reliability-check-1")

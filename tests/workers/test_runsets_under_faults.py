@@ -32,10 +32,10 @@ def stack(transactional_db, sandbox_dataset, tmp_path, settings, monkeypatch):
 def test_a_run_set_completes_every_cell_exactly_once_with_a_killed_worker(stack):
     from accounts.models import User
     from executions.models import Execution
+    from home.demo import connect_to_sandbox, ensure_sandbox_instances
     from instances.models import AMCInstance
     from queries.models import Workflow
     from recomamp.background import ensure_background_schedules
-    from recomamp.demo import connect_to_sandbox, ensure_sandbox_instances
     from recomamp.sandbox.models import SandboxExecution
     from runsets import services, windows
     from runsets.models import Cell, RunSet

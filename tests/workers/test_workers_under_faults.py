@@ -8,7 +8,7 @@ killed cluster's work is picked up by the others, so executions succeed in the e
 
 One combination is not transient by design: the sandbox may answer the retry that follows a token refresh with
 another 401 (2% x 2% of calls, about one execution in four runs of this test). AMC rejecting a token it has
-just issued is an authentication failure (DESIGN §4: one refresh, one retry), so that execution fails with
+just issued is an authentication failure (one refresh, one retry), so that execution fails with
 AMCAuthError and its run fails without a retry. That is the only failure accepted.
 """
 

@@ -1,4 +1,4 @@
-"""Realistic AMC queries written after the instructional-query patterns (reference tables.md §4) are clean."""
+"""Realistic AMC queries written after the instructional-query patterns are clean."""
 
 import pytest
 

@@ -1,7 +1,7 @@
 """The AMC table catalog the sandbox knows: columns, AMC types and aggregation-threshold classes.
 
 `amc_tables.json` holds, per table, `[column, AMC type, threshold class]` rows taken from the project's
-reference column list (reference/amc/columns.json), with derived tables (`extends`, `same_as`) expanded.
+published AMC column list, with derived tables (`extends`, `same_as`) expanded.
 """
 
 from __future__ import annotations

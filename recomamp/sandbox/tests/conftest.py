@@ -1,7 +1,7 @@
 """Fixtures for the sandbox tests: tiny engine data, a controllable clock, and an HTTP client with tokens.
 
 The API tests talk to the sandbox over real HTTP (pytest-django's `live_server`). The live server runs in a
-thread of this process, so patching `state.now` moves the sandbox's clock for it too.
+thread of this process, so patching `clock.now` moves the sandbox's clock for it too.
 """
 
 from dataclasses import dataclass
@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from recomamp.sandbox import auth, faults, state
+from recomamp.sandbox import auth, faults
+from recomamp.sandbox import clock as sandbox_clock
 from recomamp.sandbox.seed import DEMO_INSTANCE_ID, ensure_sandbox_catalog
 
 CLIENT_ID = "sandbox-test-client"
@@ -44,7 +45,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fixed = Clock(datetime(2025, 1, 6, 12, 0, 0, tzinfo=UTC))
-    monkeypatch.setattr(state, "now", fixed)
+    monkeypatch.setattr(sandbox_clock, "now", fixed)
     return fixed
 
 

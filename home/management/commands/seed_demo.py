@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from recomamp.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from home.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

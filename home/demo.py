@@ -56,7 +56,7 @@ def ensure_sandbox_data(scale: float) -> str:
 
 def connect_to_sandbox(user: User) -> str:
     """Give the user a live sandbox Login-with-Amazon grant, as if they had clicked through the consent page."""
-    from accounts.amazon import _store_tokens
+    from accounts.amazon import store_tokens
     from recomamp.amc.lwa import TokenSet
     from recomamp.sandbox import auth
 
@@ -68,7 +68,7 @@ def connect_to_sandbox(user: User) -> str:
     issued = auth.exchange_code(settings.AMAZON_CLIENT_ID, code, redirect, "")
     tokens = TokenSet(issued.access_token, issued.refresh_token, issued.expires_in, "bearer")
     connection = connection or AmazonConnection(user=user)
-    _store_tokens(connection, tokens, timezone.now())
+    store_tokens(connection, tokens, timezone.now())
     connection.connected_at = timezone.now()
     connection.save()
     return "sandbox connection created"

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from django.db.models import F
 from django.utils import timezone
 
-from . import snowflake
-from .models import Execution, ExecutionResult, SnowflakeConfig, SnowflakeDelivery
+from .. import snowflake
+from ..models import Execution, ExecutionResult, SnowflakeConfig, SnowflakeDelivery
 
 logger = logging.getLogger(__name__)
 

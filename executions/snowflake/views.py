@@ -1,4 +1,4 @@
-"""Snowflake settings (per user) and delivery retries. Thin: the rules live in delivery.py and snowflake.py."""
+"""Snowflake settings (per user) and delivery retries. Thin: the rules live in delivery.py and loading.py."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -6,9 +6,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from recomamp.ownership import get_object_for_user
 
+from ..models import SnowflakeConfig, SnowflakeDelivery
 from . import delivery
-from .models import SnowflakeConfig, SnowflakeDelivery
-from .snowflake_forms import SnowflakeConfigForm
+from .forms import SnowflakeConfigForm
 
 
 @require_http_methods(["GET", "POST"])

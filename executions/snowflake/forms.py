@@ -8,8 +8,8 @@ import re
 
 from django import forms
 
-from . import snowflake
-from .models import SnowflakeConfig
+from .. import snowflake
+from ..models import SnowflakeConfig
 
 _ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _KEEP_HINT = "Leave blank to keep the stored value."

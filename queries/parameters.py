@@ -1,6 +1,6 @@
 """Turning a query and the values an analyst typed into exactly what AMC receives.
 
-Two mechanisms (DESIGN §3): AMC's own CUSTOM_PARAMETER('name'), declared as inputParameters and valued in
+Two mechanisms: AMC's own CUSTOM_PARAMETER('name'), declared as inputParameters and valued in
 parameterValues; and our `{{name}}` placeholders, substituted with typed, safely quoted literals before sending.
 """
 

@@ -3,7 +3,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from recomamp.dashboard import health_report, home_context
+from home.dashboard import health_report, home_context
 
 
 def home(request):

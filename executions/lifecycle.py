@@ -1,0 +1,196 @@
+"""Every status transition of an execution, each a small function named after what happens.
+
+Each transition is a conditional update (`filter(status=…).update(…)`), so a transition happens once even when
+django-q2 delivers a task twice or several workers race; a function returns whether it moved the row. No other
+module writes `Execution.status` (tests/test_architecture.py checks it).
+
+PENDING → SUBMITTING → QUEUED/RUNNING → FETCHING → SUCCEEDED, with FAILED and CANCELLED from any active state.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from recomamp.amc import errors as amc_errors
+
+from .models import Execution
+from .signals import execution_finished as execution_finished_signal
+
+log = logging.getLogger(__name__)
+
+FIRST_POLL_AFTER = timedelta(seconds=5)
+# A queued submission task that has not run by then is presumed lost; the recovery pass submits instead.
+SUBMIT_TASK_GRACE = timedelta(seconds=30)
+
+
+def claim_submission(execution_pk: int, now: datetime) -> bool:
+    """PENDING → SUBMITTING: only one caller claims the row."""
+    claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.PENDING).update(
+        status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now
+    )
+    return claimed == 1
+
+
+def uses_saved_workflow(execution: Execution) -> bool:
+    """Whether this execution runs its saved workflow by id (the rule is `queries.amc_request.runs_saved_workflow`)."""
+    return execution.workflow is not None and "workflowId" in (execution.request_body or {})
+
+
+def record_submission(execution: Execution, amc_execution_id: str, amc_status: str) -> bool:
+    """Store AMC's id; conditional so that a late answer never overwrites a recovery that already adopted one."""
+    now = timezone.now()
+    status = Execution.Status.RUNNING if amc_status == "RUNNING" else Execution.Status.QUEUED
+    updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING, amc_execution_id="").update(
+        amc_execution_id=amc_execution_id,
+        amc_workflow_id=execution.workflow.workflow_id if uses_saved_workflow(execution) else "",
+        status=status,
+        amc_status=amc_status,
+        submitted_at=now,
+        next_poll_at=now + FIRST_POLL_AFTER,
+        error_kind="",
+        error_message="",
+        updated_at=now,
+    )
+    if updated:
+        log.info("execution submitted execution=%s amc_execution=%s", execution.execution_id, amc_execution_id)
+    return bool(updated)
+
+
+def back_to_pending(execution: Execution, exc: amc_errors.AMCError, delay: timedelta) -> None:
+    now = timezone.now()
+    Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING).update(
+        status=Execution.Status.PENDING,
+        next_poll_at=now + delay,
+        error_kind=type(exc).__name__,
+        error_message=str(exc),
+        updated_at=now,
+    )
+
+
+def release_stuck_submission(execution: Execution) -> bool:
+    """SUBMITTING → PENDING after recovery found nothing on AMC, unless another attempt started meanwhile."""
+    now = timezone.now()
+    return bool(
+        Execution.objects.filter(
+            pk=execution.pk, status=Execution.Status.SUBMITTING, submit_attempted_at=execution.submit_attempted_at
+        ).update(status=Execution.Status.PENDING, next_poll_at=now, updated_at=now)
+    )
+
+
+def record_error(execution: Execution, exc: amc_errors.AMCError) -> None:
+    Execution.objects.filter(pk=execution.pk).update(error_kind=type(exc).__name__, error_message=str(exc))
+
+
+def fail_with_amc_error(execution: Execution, exc: amc_errors.AMCError) -> None:
+    fields = {"error_code": exc.code or ""}
+    if isinstance(exc, amc_errors.AMCValidationError):
+        fields.update(
+            error_line=exc.line, error_column=exc.column, error_end_line=exc.end_line, error_end_column=exc.end_column
+        )
+    fail_execution(execution, type(exc).__name__, str(exc), **fields)
+
+
+def fail_execution(execution: Execution, kind: str, message: str, **fields) -> None:
+    now = timezone.now()
+    updated = Execution.objects.filter(pk=execution.pk, status__in=Execution.ACTIVE_STATUSES).update(
+        status=Execution.Status.FAILED,
+        error_kind=kind,
+        error_message=message,
+        finished_at=now,
+        updated_at=now,
+        **fields,
+    )
+    if updated:
+        log.warning("execution failed execution=%s kind=%s", execution.execution_id, kind)
+        execution_finished(execution.pk)
+
+
+def cancel_pending(execution: Execution) -> bool:
+    """PENDING → CANCELLED: not yet submitted, so nothing to tell AMC."""
+    now = timezone.now()
+    return bool(
+        Execution.objects.filter(pk=execution.pk, status=Execution.Status.PENDING).update(
+            status=Execution.Status.CANCELLED, finished_at=now, updated_at=now
+        )
+    )
+
+
+def poll_interval(execution: Execution, now) -> timedelta:
+    """Poll often at first, then back off: most AMC runs take 15 minutes or more."""
+    age = now - (execution.submitted_at or now)
+    if age < timedelta(minutes=2):
+        return timedelta(seconds=5)
+    if age < timedelta(minutes=15):
+        return timedelta(seconds=15)
+    return timedelta(seconds=60)
+
+
+def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
+    """Move our row to what AMC reports. Terminal moves are conditional, so they happen exactly once."""
+    now = now or timezone.now()
+    status = amc_execution.status
+    active = [Execution.Status.QUEUED, Execution.Status.RUNNING]
+    rows = Execution.objects.filter(pk=execution.pk, status__in=active)
+    if status == "SUCCEEDED":
+        moved = rows.update(
+            status=Execution.Status.FETCHING,
+            amc_status=status,
+            last_polled_at=now,
+            next_poll_at=now,
+            poll_failures=0,
+            lease_until=None,
+        )
+        if moved:
+            enqueue_fetch(execution.pk)
+    elif status in ("FAILED", "REJECTED"):
+        reason = amc_execution.status_reason or f"AMC reported {status} without a reason."
+        position = amc_errors.compile_position(reason)
+        fields = {}
+        if position:
+            fields = {
+                "error_line": position["line"],
+                "error_column": position["column"],
+                "error_end_line": position["end_line"],
+                "error_end_column": position["end_column"],
+            }
+        moved = rows.update(
+            status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
+            finished_at=now, last_polled_at=now, lease_until=None, **fields,
+        )  # fmt: skip
+        if moved:
+            execution_finished(execution.pk)
+    elif status == "CANCELLED":
+        if rows.update(
+            status=Execution.Status.CANCELLED, amc_status=status, finished_at=now, last_polled_at=now, lease_until=None
+        ):
+            execution_finished(execution.pk)
+    else:
+        running = status == "RUNNING"
+        rows.update(
+            status=Execution.Status.RUNNING if running else Execution.Status.QUEUED,
+            amc_status=status,
+            started_at=execution.started_at or (now if running else None),
+            last_polled_at=now,
+            next_poll_at=now + poll_interval(execution, now),
+            lease_until=None,
+            poll_failures=0,
+        )
+
+
+def mark_succeeded(execution_pk: int) -> bool:
+    """FETCHING → SUCCEEDED once the result files are stored."""
+    done = Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING).update(
+        status=Execution.Status.SUCCEEDED, finished_at=timezone.now(), error_message="", lease_until=None
+    )
+    return bool(done)
+
+
+def enqueue_fetch(execution_pk: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("executions.tasks.fetch_results", execution_pk, task_name=f"fetch-{execution_pk}")
+
+
+def execution_finished(execution_pk: int) -> None:
+    execution_finished_signal.send(sender=Execution, execution_pk=execution_pk)
