@@ -2,6 +2,7 @@ from django import forms
 
 from instances.models import AMCInstance
 from queries.models import Workflow
+from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
 
 from .models import Brand
@@ -54,7 +55,7 @@ class ImportForm(forms.Form):
 class DiscoverForm(forms.Form):
     instance = forms.ModelChoiceField(queryset=AMCInstance.objects.none(), empty_label=None)
     days = forms.TypedChoiceField(choices=[(d, f"Last {d} days") for d in DISCOVERY_DAYS], coerce=int, initial=30)
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    until = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
                             help_text="Last day read; empty: two days ago (AMC's data delay).")  # fmt: skip
 
     def __init__(self, *args, user, **kwargs):
@@ -64,8 +65,8 @@ class DiscoverForm(forms.Form):
 
 class FanOutForm(forms.Form):
     workflow = forms.ModelChoiceField(queryset=Workflow.objects.none(), label="Query", to_field_name="workflow_id")
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+    start_date = BoundedDateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = BoundedDateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

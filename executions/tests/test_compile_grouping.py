@@ -8,6 +8,7 @@ import pytest
 from accounts.amazon import amc_client_for
 from executions import services
 from executions.models import Execution
+from recomamp.amc.records import TimeWindow
 
 from .test_execution_flow import WINDOW, drive
 
@@ -18,7 +19,8 @@ BAD = "SELECT campaign,\n  advertiser,\n  COUNT(DISTINCT user_id) AS reach\nFROM
 
 def test_dry_run_on_amc_refuses_a_column_missing_from_group_by(connected_user, demo_instance):
     with amc_client_for(connected_user, demo_instance.region) as client:
-        answer = client.create_adhoc_execution(demo_instance, BAD, window=WINDOW.to_amc(), dry_run=True)
+        window = TimeWindow("EXPLICIT", WINDOW.start, WINDOW.end, "UTC")
+        answer = client.create_adhoc_execution(demo_instance, BAD, window=window, dry_run=True)
     assert answer.status == "REJECTED"  # AMC's answer to a dry run of a query that does not compile
     text = answer.status_reason
     assert "'advertiser' is neither present in the group by" in text and "line 2, column 3" in text

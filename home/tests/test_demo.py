@@ -32,4 +32,4 @@ def test_seed_demo_is_idempotent_and_leaves_a_working_sandbox_setup(settings, sa
     brands = {b.name: b for b in user.brands.all()}
     assert set(brands) == {"Northwind", "Contoso"}
     assert brands["Northwind"].asins.count() == 6 and brands["Northwind"].campaigns.filter(type="DSP").count() == 3
-    assert brands["Contoso"].instances.count() == 3
+    assert brands["Contoso"].instances.count() == 4  # every demo instance, the UK and JP ones included
