@@ -46,7 +46,9 @@ def _env_for_workers(live_server_url: str, dataset: Path, media: Path) -> dict:
     env = {**os.environ, **database_env(connection.settings_dict["NAME"])}
     base = f"{live_server_url}/sandbox"
     env.update(
-        SITE_URL=live_server_url, AMC_API_BASE_URL=base, LWA_TOKEN_URL=f"{base}/auth/o2/token",
+        SITE_URL=live_server_url, LWA_TOKEN_URL=f"{base}/auth/o2/token",
+        # one host per region, as AMC has: the sandbox refuses an EU or FE advertiser on the NA host
+        AMC_API_BASE_URL_NA=base, AMC_API_BASE_URL_EU=f"{base}/eu", AMC_API_BASE_URL_FE=f"{base}/fe",
         LWA_AUTHORIZE_URL=f"{base}/ap/oa", SANDBOX_DATA_PATH=str(dataset), MEDIA_ROOT=str(media),
         Q_WORKERS="2", SANDBOX_PENDING_SECONDS="1", SANDBOX_RUNNING_SECONDS="2",
     )  # fmt: skip

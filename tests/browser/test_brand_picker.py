@@ -22,6 +22,10 @@ def wait_for_execution(page):
         if page.get_by_test_id("execution-status").inner_text() in ("Succeeded", "Failed"):
             break
         page.wait_for_timeout(1000)
+    from executions.models import Execution
+
+    failed = Execution.objects.filter(status="failed").values_list("error_kind", "error_message").first()
+    assert failed is None, failed  # the reason, not only the badge
     expect(page.get_by_test_id("execution-status")).to_have_text("Succeeded", timeout=30_000)
 
 

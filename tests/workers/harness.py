@@ -120,7 +120,10 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             "PGAPPNAME": APP_PREFIX + name,
             "SITE_URL": self.base_url,
-            "AMC_API_BASE_URL": sandbox,
+            # one host per region, as AMC has: the sandbox refuses an EU or FE advertiser on the NA host
+            "AMC_API_BASE_URL_NA": sandbox,
+            "AMC_API_BASE_URL_EU": f"{sandbox}/eu",
+            "AMC_API_BASE_URL_FE": f"{sandbox}/fe",
             "LWA_AUTHORIZE_URL": f"{sandbox}/ap/oa",
             "LWA_TOKEN_URL": f"{sandbox}/auth/o2/token",
             "AMC_REQUEST_TIMEOUT": str(config.request_timeout),
