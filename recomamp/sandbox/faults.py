@@ -8,6 +8,7 @@ With a `seed`, the draws come from a `random.Random` kept per configuration in t
 that serves the same sequence of requests injects the same faults.
 """
 
+import logging
 import random
 import threading
 import time
@@ -16,6 +17,8 @@ from typing import Any
 
 from . import conf
 from .responses import ApiError
+
+log = logging.getLogger(__name__)
 
 # Patched by tests so latency and timeouts are observed without waiting.
 sleep = time.sleep
@@ -113,6 +116,8 @@ def _server_error(config: FaultConfig) -> None:
 
 def _timed_out(config: FaultConfig) -> None:
     # Longer than a client's timeout, then what API Gateway answers when its own time runs out.
+    # Logged so a test can count timeouts without relying on the server noticing the client hang up.
+    log.warning("sandbox fault injected: timeout")
     sleep(config.timeout_seconds)
     raise ApiError(504, "Endpoint request timed out")
 
