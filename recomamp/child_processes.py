@@ -42,7 +42,17 @@ def _die_with_parent(parent_pid: int):
 
 
 def start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(args, preexec_fn=_die_with_parent(os.getpid()))  # noqa: PLW1509 (no threads yet)
+    # Its own process group, so stopping it reaches qcluster's own children (sentinel, workers) too.
+    return subprocess.Popen(  # noqa: PLW1509 (no threads yet)
+        args, preexec_fn=_die_with_parent(os.getpid()), start_new_session=True
+    )
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def stop_all(processes: list[subprocess.Popen], grace_seconds: float = 10) -> None:
@@ -50,11 +60,11 @@ def stop_all(processes: list[subprocess.Popen], grace_seconds: float = 10) -> No
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # a second signal must not cut the cleanup
         signal.signal(signum, signal.SIG_IGN)
     for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=grace_seconds)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            pass
+        _signal_group(process, signal.SIGKILL)  # whatever of its group is left (a slow qcluster's workers)
+        process.wait()
