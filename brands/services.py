@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from executions.models import Execution
 from executions.services import ExecutionInputError, WindowSpec, start_execution
+from queries.parameters import run_parameter_definitions
 
+from . import lists
 from .models import Brand, BrandAsin, BrandCampaign
 
 # Built-in discovery: the campaigns (DSP and sponsored ads) and advertised ASINs with impressions on an
@@ -94,8 +96,20 @@ def add_discovered(brand: Brand, execution: Execution, chosen: set[str]) -> tupl
     return len(asins), len(campaigns)
 
 
-def run_on_brand_instances(brand: Brand, *, workflow, window: WindowSpec, parameters: dict) -> list[Execution]:
-    """Fan-out: the same query on each active instance of the brand, through the one execution path.
+def brand_list_parameters(brand: Brand, workflow) -> dict[str, str]:
+    """The query's ASIN and campaign list parameters, each bound to the brand's list (resolved at each run)."""
+    parameters = {}
+    for definition in run_parameter_definitions(workflow.sql, workflow.parameter_definitions()):
+        if definition.type == "asin_list" or definition.name.endswith("asins"):
+            parameters[definition.name] = lists.reference(brand, "asins")
+        elif definition.type == "campaign_list" or definition.name.endswith("campaign_ids"):
+            parameters[definition.name] = lists.reference(brand, "campaigns")
+    return parameters
+
+
+def run_on_brand_instances(brand: Brand, *, workflow, window: WindowSpec) -> list[Execution]:
+    """Fan-out: the same query on each active instance of the brand, through the one execution path, its list
+    parameters filled from the brand (`brand_list_parameters`).
 
     One execution per instance for now; once run sets exist this becomes one run set across the instances.
     Raises ExecutionInputError before anything is queued if the brand has no active instance.
@@ -103,6 +117,7 @@ def run_on_brand_instances(brand: Brand, *, workflow, window: WindowSpec, parame
     instances = list(brand.instances.filter(status="active").order_by("name"))
     if not instances:
         raise ExecutionInputError(f"Brand {brand.name} has no active instance; link one first.")
+    parameters = brand_list_parameters(brand, workflow)
     executions = []
     with transaction.atomic():  # all or none: a bad parameter on one instance queues nothing
         for instance in instances:

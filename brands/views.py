@@ -9,7 +9,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from executions.models import Execution
 from executions.services import ExecutionInputError, WindowSpec
-from queries.parameters import definitions_from_json, run_parameter_definitions
 from recomamp.ownership import get_object_for_user, owned_by
 
 from . import imports, lists, services
@@ -148,18 +147,12 @@ def brand_fanout(request, brand_id):
         messages.error(request, "Choose a query and a valid period.")
         return redirect("brand_detail", brand_id=brand.pk)
     workflow = form.cleaned_data["workflow"]
-    parameters = {}
-    for definition in run_parameter_definitions(workflow.sql, definitions_from_json(workflow.parameters)):
-        if definition.type == "asin_list" or definition.name.endswith("asins"):
-            parameters[definition.name] = lists.reference(brand, "asins")
-        elif definition.type == "campaign_list" or definition.name.endswith("campaign_ids"):
-            parameters[definition.name] = lists.reference(brand, "campaigns")
     zone = ZoneInfo(request.user.timezone or "UTC")
     start = datetime.combine(form.cleaned_data["start_date"], time.min, zone)
     end = datetime.combine(form.cleaned_data["end_date"] + timedelta(days=1), time.min, zone)
     window = WindowSpec("EXPLICIT", start, end, request.user.timezone or "UTC")
     try:
-        executions = services.run_on_brand_instances(brand, workflow=workflow, window=window, parameters=parameters)
+        executions = services.run_on_brand_instances(brand, workflow=workflow, window=window)
     except ExecutionInputError as exc:
         messages.error(request, f"Nothing was queued: {exc}")
         return redirect("brand_detail", brand_id=brand.pk)
