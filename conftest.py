@@ -137,3 +137,29 @@ def make_guide():
         return guide
 
     return make
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (moto's server mode) on loopback for the whole session."""
+    from tests.object_storage import start_server
+
+    server, s3 = start_server()
+    yield s3
+    server.stop()
+
+
+@pytest.fixture
+def s3_results(s3_server, settings, monkeypatch):
+    """Results stored in a fresh bucket of `s3_server` for this test, as with AWS_STORAGE_BUCKET_NAME set."""
+    from recomamp.object_storage import s3_storage
+    from tests.object_storage import CREDENTIALS, REGION
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    bucket = s3_server.new_bucket()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(bucket, endpoint_url=s3_server.endpoint_url, region_name=REGION),
+    }
+    return bucket

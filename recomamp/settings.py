@@ -16,6 +16,7 @@ from recomamp.bootstrap import (
     load_or_create_local_secrets,
     parse_fernet_keys,
 )
+from recomamp.object_storage import results_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
@@ -138,7 +139,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(LOCAL_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": results_storage(env),  # the local disk, or an S3 bucket when AWS_STORAGE_BUCKET_NAME is set
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -68,6 +68,10 @@ class StackConfig:
     request_timeout: float = 2.0
     q_workers: int = 2
     leases: dict = field(default_factory=lambda: dict(COMPRESSED_LEASES))
+    # Two-machine mode: each process runs in its own working directory with its own MEDIA_ROOT, sharing only the
+    # database and the object store that `storage_env` names (tests.object_storage.S3Server.env).
+    storage_env: dict = field(default_factory=dict)
+    separate_dirs: bool = False
 
     @property
     def media_root(self) -> Path:
@@ -131,7 +135,9 @@ class Stack:
             "SANDBOX_RUNNING_SECONDS": str(config.sandbox_seconds),
             "SANDBOX_FAULTS": json.dumps(config.faults),
             "SANDBOX_DATA_PATH": str(config.data_path),
-            "MEDIA_ROOT": str(config.media_root),
+            "MEDIA_ROOT": str(self.process_dir(name) / "media" if config.separate_dirs else config.media_root),
+            **config.storage_env,
+            **(shared_secrets() if config.separate_dirs else {}),
             "EMAIL_URL": f"filemail:///{config.mail_dir}",  # four slashes for an absolute path
             "Q_WORKERS": str(config.q_workers),
             "EXECUTION_POLL_CONCURRENCY": "4",  # 2 cores; keeps connections well under max_connections
@@ -141,15 +147,24 @@ class Stack:
     def start(self, name: str, *args: str, extra_env: dict[str, str] | None = None) -> Process:
         """Start `manage.py <args>` in its own session (process group), output appended to <name>.log."""
         log_path = self.config.log_dir / f"{name}.log"
+        cwd, env = ROOT, {**self.env(name), **(extra_env or {})}
+        if self.config.separate_dirs:
+            cwd, env["PYTHONPATH"] = self.process_dir(name), str(ROOT)
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
                 [sys.executable, "-m", "tests.workers.harness", *args],
-                cwd=ROOT, env={**self.env(name), **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
         process = Process(name, args, popen, log_path)
         self.processes[name] = process
         return process
+
+    def process_dir(self, name: str) -> Path:
+        """The working directory of one process in two-machine mode (a restarted process keeps its own)."""
+        folder = self.config.work_dir / "machines" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def start_web(self, ready_within: float = 60) -> str:
         """runserver on a free port. No persistent connections: it starts a thread per request."""
@@ -237,6 +252,13 @@ class Stack:
                 raise TimeoutError(f"{what}: not reached within {timeout:.0f} s\n{self.log_tail()}")
             time.sleep(every)
         return time.monotonic() - started
+
+
+def shared_secrets() -> dict[str, str]:
+    """The keys every machine of one deployment shares (set by the environment there, never by a local file)."""
+    from django.conf import settings
+
+    return {"SECRET_KEY": settings.SECRET_KEY, "FERNET_KEYS": ",".join(settings.FERNET_KEYS)}
 
 
 def tasks_in_flight(log: str) -> list[str]:
@@ -600,7 +622,8 @@ def result_mismatches(scenario: Scenario, config: StackConfig) -> list[str]:
         window = (execution.time_window_start, execution.time_window_end, execution.time_window_timezone)
         if window not in expected_by_window:
             expected_by_window[window] = _engine_rows(*window, config.data_path)
-        stored = _csv_rows((config.media_root / execution.result.file.name).read_text())
+        with execution.result.file.open("rb") as handle:  # the test's storage: the local disk or the bucket
+            stored = _csv_rows(handle.read().decode())
         if stored != expected_by_window[window]:
             problems.append(f"{execution.execution_id}: stored {len(stored)} rows differ from the engine's")
         amc = SandboxExecution.objects.get(execution_id=execution.amc_execution_id)

@@ -6,6 +6,9 @@ token, with 50 ms latency on every call. 429s are retried after Retry-After, a 4
 lost answers to a submission go through recovery (AMC is asked before anything is submitted again), and the
 killed cluster's work is picked up by the others, so executions succeed in the end.
 
+Every process runs as its own machine would: its own working directory and MEDIA_ROOT, sharing only the
+database and an S3-compatible object store (moto's server on loopback) where results are kept.
+
 One combination is not transient by design: the sandbox may answer the retry that follows a token refresh with
 another 401 (2% x 2% of calls, about one execution in four runs of this test). AMC rejecting a token it has
 just issued is an authentication failure (one refresh, one retry), so that execution fails with
@@ -21,12 +24,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def stack(transactional_db, sandbox_dataset, tmp_path, settings, monkeypatch):
+def stack(transactional_db, sandbox_dataset, tmp_path, settings, monkeypatch, s3_server, s3_results):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", False)  # this process only enqueues; the real clusters run the tasks
     config = StackConfig(
-        database=connection.settings_dict["NAME"], data_path=sandbox_dataset, work_dir=tmp_path, faults=FAULTS
+        database=connection.settings_dict["NAME"],
+        data_path=sandbox_dataset,
+        work_dir=tmp_path,
+        faults=FAULTS,
+        storage_env=s3_server.env(s3_results),
+        separate_dirs=True,
     )
     settings.MEDIA_ROOT = config.media_root
     settings.SANDBOX_DATA_PATH = sandbox_dataset
@@ -34,7 +42,9 @@ def stack(transactional_db, sandbox_dataset, tmp_path, settings, monkeypatch):
         yield running
 
 
-def test_every_slot_runs_once_and_every_execution_succeeds_under_faults_and_a_killed_worker(stack):
+def test_every_slot_runs_once_and_every_execution_succeeds_under_faults_and_a_killed_worker(
+    stack, s3_server, s3_results
+):
     scenario, timings = run_scenario(stack, ScenarioSize(schedules=80, executions=30, qclusters=3))
     figures = collect_figures(scenario, stack, timings)
     print(f"\n{figures.table()}")
@@ -60,3 +70,7 @@ def test_every_slot_runs_once_and_every_execution_succeeds_under_faults_and_a_ki
     assert figures.mails_expected > 0 and figures.mails_missing == [], logs
     assert figures.mails_duplicated == 0 and figures.mails_sent == figures.mails_expected, logs
     assert figures.connection_problems == [], logs
+    # Results went to the shared bucket only: no machine kept one on its own disk (the web machine's media holds
+    # only the sandbox's own output files, which stand in for AMC's bucket).
+    assert len([key for key in s3_server.keys(s3_results) if key.endswith(".csv")]) >= figures.succeeded
+    assert not list((stack.config.work_dir / "machines").glob("*/media/results/**/*.csv"))
