@@ -24,7 +24,7 @@ HTMX_STOP_POLLING = 286  # htmx 2 stops an hx-trigger="every …" poll when it r
 
 
 def _execution(request, execution_id, *related):
-    qs = Execution.objects.select_related("workflow", "instance__account", *related)
+    qs = Execution.objects.select_related("workflow", "instance__account", "query_version__workflow", *related)
     return get_object_for_user(request.user, qs, execution_id=execution_id)
 
 
