@@ -156,16 +156,6 @@ def execution_list(request):
     return render(request, template, context)
 
 
-def execution_compare(request):
-    """Two runs side by side: row counts and per-metric totals."""
-    from .comparison import compare_results
-
-    a = _execution(request, request.GET.get("a", ""))
-    b = _execution(request, request.GET.get("b", ""))
-    comparison = compare_results(a, b)
-    return render(request, "executions/compare.html", {"a": a, "b": b, "comparison": comparison})
-
-
 def _result(request, execution_id):
     execution = _execution(request, execution_id)
     result = getattr(execution, "result", None)

@@ -145,3 +145,20 @@ def test_an_execution_records_the_version_it_ran(connected_user, demo_instance, 
     assert 'data-testid="version-badge"' in page and f'href="{version_url}"' in page and ">v1</a>" in page
     detail = client.get(version_url).content.decode()
     assert first.execution_id in detail and second.execution_id not in detail
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_every_existing_query_its_version_1(user):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("queries.migrations.0002_query_versions")
+    old = Workflow.objects.create(owner=user, name="Old", sql=SQL_V1, parameters=[{"name": "x", "type": "string"}])
+    kept = Workflow.objects.create(owner=user, name="Kept", sql=SQL_V2)
+    record_version(kept, user=user, note="already versioned")
+    migration.first_versions(apps, None)
+    version = old.versions.get()
+    assert (version.number, version.sql, version.parameters, version.created_by) == (1, SQL_V1, old.parameters, user)
+    assert version.created_at == Workflow.objects.get(pk=old.pk).updated_at
+    assert kept.versions.get().note == "already versioned"
