@@ -11,35 +11,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from executions.results import NUMERIC_TYPES
+from executions.results.additivity import (  # the rule lives with results; re-exported for dashboards
+    ADDITIVE,
+    NON_ADDITIVE,  # noqa: F401 (re-exported: dashboards.forms and views read it from here)
+    catalog_metric_names,
+    guess_kind,
+)
 from executions.results.reader import sql_value
 from runsets import combined
 
-ADDITIVE, NON_ADDITIVE = "additive", "non_additive"
 NO_CHANGE_TOLERANCE = 0.0005  # relative: under 0.05 % reads "no change", not a green 0.00 %
-_NON_ADDITIVE_WORDS = (
-    "reach", "distinct", "unique", "users", "rate", "ctr", "cvr", "cpa", "cpc", "cpm", "avg", "average", "mean",
-    "pct", "percent", "ratio", "per_", "roas", "frequency", "share", "median",
-)  # fmt: skip
 _DOWN_IS_GOOD_WORDS = ("cost", "spend", "cpa", "cpc", "cpm", "price", "bounce")
 OTHER = "Other"
 
 
-def guess_kind(name: str, catalog_metrics: set[str] = frozenset()) -> str:
-    """A catalog metric column (e.g. impressions) is additive; otherwise the name decides."""
-    lowered = name.lower()
-    if lowered in catalog_metrics:
-        return ADDITIVE
-    return NON_ADDITIVE if any(word in lowered for word in _NON_ADDITIVE_WORDS) else ADDITIVE
-
-
 def guess_down_is_good(name: str) -> bool:
     return any(word in name.lower() for word in _DOWN_IS_GOOD_WORDS)
-
-
-def catalog_metric_names() -> set[str]:
-    from queries.models import SchemaField
-
-    return {n.lower() for n in SchemaField.objects.filter(kind=SchemaField.Kind.METRIC).values_list("name", flat=True)}
 
 
 def parts_for(dashboard) -> list[combined.Part]:

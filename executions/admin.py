@@ -17,7 +17,7 @@ class ExecutionAdmin(admin.ModelAdmin):
     list_filter = ["status", "trigger", "time_window_type"]
     search_fields = ["execution_id", "amc_execution_id", "workflow__workflow_id", "owner__email"]
     list_select_related = ["owner", "workflow", "instance"]
-    raw_id_fields = ["owner", "workflow", "instance"]
+    raw_id_fields = ["owner", "workflow", "query_version", "instance"]
     readonly_fields = ["execution_id", "created_at", "updated_at"]
     date_hierarchy = "created_at"
     inlines = [ExecutionResultInline]

@@ -40,6 +40,10 @@ class Execution(models.Model):
     workflow = models.ForeignKey(
         "queries.Workflow", null=True, blank=True, on_delete=models.SET_NULL, related_name="executions"
     )
+    # The saved version of the query this run sent (queries/versions.py); empty for ad hoc runs.
+    query_version = models.ForeignKey(
+        "queries.QueryVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="executions"
+    )
     instance = models.ForeignKey("instances.AMCInstance", on_delete=models.CASCADE, related_name="executions")
     amc_execution_id = models.CharField("AMC execution id", max_length=128, blank=True, db_index=True)
     amc_workflow_id = models.CharField(

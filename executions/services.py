@@ -18,6 +18,7 @@ from accounts.amazon import AmazonConnectionError, amc_client_for
 from brands.lists import resolve_references
 from queries import amc_request
 from queries.parameters import PreparedQuery, prepare_query
+from queries.versions import version_for_run
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
 from recomamp.amc.dates import off_the_hour
@@ -122,6 +123,7 @@ def start_execution(
         execution = Execution(
             owner=owner,
             workflow=workflow,
+            query_version=version_for_run(workflow, user=owner) if workflow is not None else None,
             instance=instance,
             trigger=trigger,
             sql_sent=prepared.sql,

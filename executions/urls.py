@@ -1,12 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import comparison_views, views
 from .snowflake import views as snowflake_views
 
 urlpatterns = [
     path("", views.execution_list, name="execution_list"),
     path("run/", views.execution_run, name="execution_run"),
-    path("compare/", views.execution_compare, name="execution_compare"),
+    path("compare/", comparison_views.execution_compare, name="execution_compare"),
     path("snowflake/", snowflake_views.snowflake_settings, name="snowflake_settings"),
     path("snowflake/test/", snowflake_views.snowflake_test, name="snowflake_test"),
     path("snowflake/deliveries/<int:delivery_id>/retry/", snowflake_views.snowflake_retry, name="snowflake_retry"),

@@ -24,7 +24,7 @@ HTMX_STOP_POLLING = 286  # htmx 2 stops an hx-trigger="every …" poll when it r
 
 
 def _execution(request, execution_id, *related):
-    qs = Execution.objects.select_related("workflow", "instance__account", *related)
+    qs = Execution.objects.select_related("workflow", "instance__account", "query_version__workflow", *related)
     return get_object_for_user(request.user, qs, execution_id=execution_id)
 
 
@@ -154,16 +154,6 @@ def execution_list(request):
     context = {"form": form, "page": page, "query": query.urlencode()}
     template = "executions/execution_list.html#results" if request.htmx else "executions/execution_list.html"
     return render(request, template, context)
-
-
-def execution_compare(request):
-    """Two runs side by side: row counts and per-metric totals."""
-    from .comparison import compare_results
-
-    a = _execution(request, request.GET.get("a", ""))
-    b = _execution(request, request.GET.get("b", ""))
-    comparison = compare_results(a, b)
-    return render(request, "executions/compare.html", {"a": a, "b": b, "comparison": comparison})
 
 
 def _result(request, execution_id):

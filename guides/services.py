@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from queries.models import Workflow
 from queries.parameters import definitions_from_json, run_parameter_definitions
+from queries.versions import record_version
 from queries.workflow_services import definitions_to_json
 
 from .models import Guide, GuideFavourite, GuideProgress, GuideStep
@@ -100,7 +101,7 @@ def save_step_as_query(user, step: GuideStep, *, sql: str, values: dict, name: s
     """The user's own saved query from a step, with the values they entered as parameter defaults."""
     definitions = step_definitions(step, sql)
     with transaction.atomic():
-        return Workflow.objects.create(
+        workflow = Workflow.objects.create(
             owner=user,
             name=(name or f"{step.guide.title}: {step.title}")[:200],
             description=f"From the build guide '{step.guide.title}', step {step.number}.",
@@ -108,6 +109,8 @@ def save_step_as_query(user, step: GuideStep, *, sql: str, values: dict, name: s
             parameters=definitions_to_json(definitions, values),
             tags=["guide", step.guide.slug],
         )
+        record_version(workflow, user=user, note=f"From the guide {step.guide.title}, step {step.number}")
+    return workflow
 
 
 RESULT_PREVIEW_ROWS = 50

@@ -94,17 +94,19 @@ def ensure_sandbox_instances(user: User) -> str:
 
 def ensure_demo_queries(user: User) -> str:
     from queries.models import QueryTemplate, Workflow
+    from queries.versions import record_version
 
     created = 0
     for slug in DEMO_WORKFLOW_TEMPLATES:
         template = QueryTemplate.objects.filter(slug=slug).first()
         if template is None or Workflow.objects.filter(owner=user, template=template).exists():
             continue
-        Workflow.objects.create(
+        workflow = Workflow.objects.create(
             owner=user, template=template, name=template.name, description=template.description,
             sql=template.sql_template, parameters=_with_sandbox_defaults(template.parameters), tags=template.tags,
             status=Workflow.Status.ACTIVE,
         )  # fmt: skip
+        record_version(workflow, user=user, note="Demo query")
         created += 1
     return f"demo queries: {created} created"
 

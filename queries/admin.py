@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import DataSource, QueryTemplate, SchemaField, Workflow, WorkflowSync
+from .models import DataSource, QueryTemplate, QueryVersion, SchemaField, Workflow, WorkflowSync
+from .versions import record_version
 
 
 class SchemaFieldInline(admin.TabularInline):
@@ -52,6 +53,10 @@ class WorkflowAdmin(admin.ModelAdmin):
     readonly_fields = ["workflow_id", "execution_count", "last_executed_at", "created_at", "updated_at"]
     inlines = [WorkflowSyncInline]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_version(obj, user=request.user, note="Edited in the admin")
+
 
 @admin.register(WorkflowSync)
 class WorkflowSyncAdmin(admin.ModelAdmin):
@@ -59,3 +64,16 @@ class WorkflowSyncAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     search_fields = ["workflow__workflow_id", "instance__instance_id"]
     raw_id_fields = ["workflow", "instance"]
+
+
+@admin.register(QueryVersion)
+class QueryVersionAdmin(admin.ModelAdmin):
+    """Versions are history: readable here, never edited."""
+
+    list_display = ["workflow", "number", "note", "created_by", "created_at"]
+    search_fields = ["workflow__workflow_id", "workflow__name", "note"]
+    list_select_related = ["workflow", "created_by"]
+    raw_id_fields = ["workflow", "created_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -72,6 +72,9 @@ class WorkflowForm(forms.ModelForm):
     """What the editor saves besides the parameters."""
 
     tags = forms.CharField(required=False, help_text="Comma-separated.")
+    note = forms.CharField(
+        required=False, max_length=200, label="Version note", help_text="Optional: what this save changes."
+    )
 
     class Meta:
         model = Workflow

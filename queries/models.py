@@ -154,3 +154,30 @@ class WorkflowSync(models.Model):
 
     def __str__(self):
         return f"{self.workflow.workflow_id} on {self.instance.instance_id}: {self.state}"
+
+
+class QueryVersion(models.Model):
+    """One saved state of a query: immutable, numbered 1, 2, … per query (queries/versions.py records them)."""
+
+    owner_field = "workflow__owner"
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    sql = models.TextField()
+    parameters = models.JSONField(default=list, blank=True, help_text="The query's parameter definitions then.")
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="query_versions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workflow", "-number"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="uniq_version_per_workflow")]
+
+    def __str__(self):
+        return f"{self.workflow.workflow_id} v{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import catalog, editor, library, workflows
+from .views import catalog, editor, library, versions, workflows
 
 urlpatterns = [
     path("data-sources/", catalog.data_source_list, name="data_source_list"),
@@ -14,6 +14,11 @@ urlpatterns = [
     path("mine/<str:workflow_id>/archive/", workflows.workflow_archive, name="workflow_archive"),
     path("mine/<str:workflow_id>/delete/", workflows.workflow_delete, name="workflow_delete"),
     path("mine/<str:workflow_id>/sync/", workflows.workflow_sync, name="workflow_sync"),
+    path("mine/<str:workflow_id>/versions/", versions.version_list, name="workflow_versions"),
+    path("mine/<str:workflow_id>/versions/diff/", versions.version_diff, name="workflow_version_diff"),
+    path("mine/<str:workflow_id>/versions/<int:number>/", versions.version_detail, name="workflow_version"),
+    path("mine/<str:workflow_id>/versions/<int:number>/restore/", versions.version_restore,
+         name="workflow_version_restore"),  # fmt: skip
     path("editor/", editor.query_editor, name="query_editor"),
     path("editor/live/", editor.editor_live, name="editor_live"),
     path("editor/format/", editor.editor_format, name="editor_format"),

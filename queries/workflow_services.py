@@ -26,6 +26,7 @@ from .validation import ParameterDefinition, custom_parameter_values, extract_pa
 from .validation.limits import sql_limit_problem
 from .validation.parsing import AMC
 from .validation.sql_text import scan
+from .versions import record_version
 
 PAGE_SIZE = 25
 
@@ -132,23 +133,28 @@ def definitions_to_json(definitions: list[ParameterDefinition], values: dict[str
 def create_from_template(owner, template: QueryTemplate, *, name: str, values: dict[str, Any]) -> Workflow:
     """A saved query from a library entry, with the entered values as its parameter defaults."""
     definitions = parameter_definitions(template.sql_template, template.parameter_definitions())
-    return Workflow.objects.create(
-        owner=owner,
-        name=name,
-        description=template.description,
-        sql=template.sql_template,
-        parameters=definitions_to_json(definitions, values),
-        tags=list(template.tags),
-        template=template,
-    )
+    with transaction.atomic():
+        workflow = Workflow.objects.create(
+            owner=owner,
+            name=name,
+            description=template.description,
+            sql=template.sql_template,
+            parameters=definitions_to_json(definitions, values),
+            tags=list(template.tags),
+            template=template,
+        )
+        record_version(workflow, user=owner, note=f"From the library: {template.name}")
+    return workflow
 
 
-def save_workflow(workflow: Workflow, parameters: list[dict]) -> Workflow:
-    """Store an edit; every AMC copy whose SQL differs is marked as changed since sync."""
+def save_workflow(workflow: Workflow, parameters: list[dict], *, user=None, note: str = "") -> Workflow:
+    """Store an edit and keep it as a version (none when SQL and parameters are unchanged); every AMC copy
+    whose SQL differs is marked as changed since sync."""
     workflow.parameters = parameters
     with transaction.atomic():
         workflow.save()
         mark_syncs_outdated(workflow)
+        record_version(workflow, user=user or workflow.owner, note=note)
     return workflow
 
 
@@ -158,16 +164,19 @@ def copy_name(name: str) -> str:
 
 
 def duplicate_workflow(workflow: Workflow) -> Workflow:
-    """A new draft with the same SQL and parameters, a new wf_ id, no AMC copies and no run history."""
-    return Workflow.objects.create(
-        owner=workflow.owner,
-        name=copy_name(workflow.name),
-        description=workflow.description,
-        sql=workflow.sql,
-        parameters=workflow.parameters,
-        tags=list(workflow.tags),
-        template=workflow.template,
-    )
+    """A new draft with the same SQL and parameters, a new wf_ id, no AMC copies, versions or run history."""
+    with transaction.atomic():
+        copy = Workflow.objects.create(
+            owner=workflow.owner,
+            name=copy_name(workflow.name),
+            description=workflow.description,
+            sql=workflow.sql,
+            parameters=workflow.parameters,
+            tags=list(workflow.tags),
+            template=workflow.template,
+        )
+        record_version(copy, user=workflow.owner, note=f"Copied from {workflow.workflow_id}")
+    return copy
 
 
 def set_archived(workflow: Workflow, archived: bool) -> Workflow:
@@ -318,4 +327,3 @@ def example_sql(reference: str) -> tuple[DataSource, dict] | None:
         return None
     example = source.examples[int(index)]
     return (source, example) if isinstance(example, dict) and example.get("sql") else None
-

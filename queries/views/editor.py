@@ -83,6 +83,8 @@ def _editor(request, workflow):
             saved = save_workflow(
                 form.save(commit=False),
                 definitions_to_json(panels["definitions"], panels["parameter_form"].values()),
+                user=request.user,
+                note=form.cleaned_data["note"],
             )
             messages.success(request, f"Saved {saved.workflow_id}.")
             return redirect("workflow_edit", workflow_id=saved.workflow_id)
