@@ -9,37 +9,25 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connections
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db import DatabaseError, close_old_connections, connections
+from django.db.models import DateTimeField, ExpressionWrapper, F, Value
 from django.utils import timezone
 
+from recomamp import dropped_connections
 from recomamp.amc import errors as amc_errors
 
-from . import lifecycle, services
+from . import leases, lifecycle, services
 from .models import Execution
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_GRACE = timedelta(minutes=10)
 ADOPTION_LOOKBACK = timedelta(minutes=10)
+# A fetch queued for a worker that has not started by then is taken over by the follower.
+FETCH_TASK_GRACE = timedelta(seconds=30)
 
 
-def poll_lease() -> timedelta:
-    return timedelta(seconds=settings.EXECUTION_POLL_LEASE_SECONDS)
-
-
-def fetch_lease() -> timedelta:
-    return timedelta(seconds=settings.EXECUTION_FETCH_LEASE_SECONDS)
-
-
-def lease_free(now) -> Q:
-    """Rows no worker holds: never leased, or the holder's lease has run out."""
-    return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
-
-
-def submit_recovery_after() -> timedelta:
-    """Longer than one submission can take (request timeout x attempts), so recovery never races a live one."""
-    return timedelta(seconds=settings.EXECUTION_SUBMIT_RECOVERY_SECONDS)
+lease_free = leases.free  # rows no worker holds (kept here for the callers that import it from this module)
 
 
 # --- One cycle ---------------------------------------------------------------------------------------------------
@@ -49,13 +37,15 @@ def follow_executions(*, now=None, limit: int = 500, max_workers: int | None = N
     """One pass of everything that moves executions forward. Run every few seconds by the worker."""
     client_factory = client_factory or services.default_client
     now = now or timezone.now()
+    step = dropped_connections.step  # a connection dropped in one step costs that step, not the cycle
     summary = {
-        "submitted": resubmit_due_pending(now, client_factory),
-        "recovered": recover_stuck_submissions(now, client_factory),
-        "timed_out": fail_timed_out(now, client_factory),
+        "submitted": step("resubmission", resubmit_due_pending, now, client_factory),
+        "recovered": step("recovery", recover_stuck_submissions, now, client_factory),
+        "timed_out": step("timeouts", fail_timed_out, now, client_factory),
     }
-    summary["polled"] = poll_due(now, limit=limit, max_workers=max_workers, client_factory=client_factory)
-    summary["fetch_queued"] = requeue_stalled_fetches(now)
+    polling = {"limit": limit, "max_workers": max_workers, "client_factory": client_factory}
+    summary["polled"] = step("polls", poll_due, now, **polling)
+    summary["fetched"] = step("fetch takeover", take_over_fetches, now, client_factory)
     return summary
 
 
@@ -84,18 +74,15 @@ def _poll_in_thread(pk, lease_from, now, client_factory) -> int:
         connections.close_all()  # each thread has its own connection; do not leak them
 
 
+@dropped_connections.skips_item("poll of execution")
 def _poll_one(pk: int, due_at, now, client_factory) -> int:
     # Due at the time we listed it and held by nobody: a row another worker polled meanwhile has moved on.
-    claimed = (
-        Execution.objects.filter(pk=pk, next_poll_at=due_at)
-        .filter(lease_free(now))
-        .update(lease_until=now + poll_lease())
-    )
-    if not claimed:
+    lease = leases.claim(pk, now, next_poll_at=due_at)
+    if lease is None:
         return 0
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=pk)
     try:
-        with client_factory(execution) as client:
+        with leases.held(pk, lease), client_factory(execution) as client:
             amc_execution = client.get_execution(execution.instance, execution.amc_execution_id)
     except amc_errors.AMCThrottledError as exc:
         _reschedule(execution, timedelta(seconds=max(exc.retry_after or 0, 15)), exc)
@@ -137,18 +124,15 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
 
     client_factory = client_factory or services.default_client
     now = timezone.now()
-    claimed = (
-        Execution.objects.filter(pk=execution_pk, status=Execution.Status.FETCHING, next_poll_at__lte=now)
-        .filter(lease_free(now))
-        .update(lease_until=now + fetch_lease())
-    )
-    if not claimed:
+    lease = leases.claim(execution_pk, now, status=Execution.Status.FETCHING, next_poll_at__lte=now)
+    if lease is None:
         return "not-claimed"
     execution = Execution.objects.select_related("owner", "instance__account").get(pk=execution_pk)
     try:
-        with client_factory(execution) as client:
-            urls = client.get_download_urls(execution.instance, execution.amc_execution_id).urls
-        result = store_result(execution, list(urls))
+        with leases.held(execution_pk, lease):
+            with client_factory(execution) as client:
+                urls = client.get_download_urls(execution.instance, execution.amc_execution_id).urls
+            result = store_result(execution, list(urls))
     except Exception as exc:  # any failure: try again after a short pause, the files stay on AMC
         log.warning("result fetch failed execution=%s error=%s", execution.execution_id, exc)
         Execution.objects.filter(pk=execution_pk).update(
@@ -163,15 +147,17 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
     return "stored"
 
 
-def requeue_stalled_fetches(now) -> int:
-    stalled = list(
-        Execution.objects.filter(
-            lease_free(now), status=Execution.Status.FETCHING, next_poll_at__lte=now - timedelta(seconds=30)
-        ).values_list("pk", flat=True)[:100]
-    )
-    for pk in stalled:
-        lifecycle.enqueue_fetch(pk)
-    return len(stalled)
+def take_over_fetches(now, client_factory=None, *, limit: int = 5) -> int:
+    """Fetches nobody holds and nobody started in time: their task was lost, or their worker died and its lease
+    ran out. The follower fetches them itself, so results never wait for a qcluster."""
+    stalled = Execution.objects.filter(
+        leases.free(now), status=Execution.Status.FETCHING, next_poll_at__lte=now - FETCH_TASK_GRACE
+    ).order_by("next_poll_at")
+    taken = 0
+    for pk in stalled.values_list("pk", flat=True)[:limit]:
+        with dropped_connections.item("result fetch of execution", pk):
+            taken += fetch_results(pk, client_factory=client_factory) != "not-claimed"
+    return taken
 
 
 # --- Recovery ----------------------------------------------------------------------------------------------------
@@ -182,27 +168,43 @@ def resubmit_due_pending(now, client_factory) -> int:
     due = Execution.objects.filter(status=Execution.Status.PENDING, next_poll_at__lte=now).order_by("created_at")
     count = 0
     for pk in due.values_list("pk", flat=True)[:100]:
-        if services.submit_execution(pk, client_factory=client_factory) != "not-claimed":
-            count += 1
+        with dropped_connections.item("resubmission of execution", pk):
+            count += services.submit_execution(pk, client_factory=client_factory) != "not-claimed"
     return count
 
 
+def submit_recovery_after() -> timedelta:
+    """A submission whose worker died or lost AMC's answer is free once its lease runs out (`executions.leases`)."""
+    return leases.length()
+
+
 def recover_stuck_submissions(now, client_factory) -> int:
-    """Executions left SUBMITTING (a worker died, or AMC failed to answer): ask AMC before submitting again."""
-    stuck = Execution.objects.filter(
-        status=Execution.Status.SUBMITTING, submit_attempted_at__lte=now - submit_recovery_after()
-    ).select_related("owner", "instance__account", "workflow")[:100]
+    """Executions left SUBMITTING whose lease ran out (a worker died, or AMC failed to answer): ask AMC before
+    submitting again. Recovery holds the row's lease while it asks, so one worker asks at a time."""
+    stuck = Execution.objects.filter(leases.free(now), status=Execution.Status.SUBMITTING)
     recovered = 0
-    for execution in stuck:
-        try:
-            adopted = adopt_existing_submission(execution, client_factory)
-        except Exception as exc:  # AMC unreachable: leave it for the next pass
-            log.warning("recovery could not ask AMC execution=%s error=%s", execution.execution_id, exc)
-            continue
-        if not adopted:
-            lifecycle.release_stuck_submission(execution)
-        recovered += 1
+    for pk in stuck.order_by("submit_attempted_at").values_list("pk", flat=True)[:100]:
+        with dropped_connections.item("submission recovery of execution", pk):
+            recovered += _recover_submission(pk, now, client_factory)
     return recovered
+
+
+def _recover_submission(pk: int, now, client_factory) -> int:
+    lease = leases.claim(pk, now, status=Execution.Status.SUBMITTING)
+    if lease is None:
+        return 0
+    execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=pk)
+    try:
+        with leases.held(pk, lease):
+            adopted = adopt_existing_submission(execution, client_factory)
+    except DatabaseError:
+        raise  # our database, not AMC: `dropped_connections.item` says so and the next cycle tries again
+    except Exception as exc:  # AMC unreachable: the lease runs out and a later pass asks again
+        log.warning("recovery could not ask AMC execution=%s error=%s", execution.execution_id, exc)
+        return 0
+    if not adopted:
+        lifecycle.release_stuck_submission(execution)
+    return 1
 
 
 def adopt_existing_submission(execution: Execution, client_factory) -> bool:

@@ -24,10 +24,10 @@ FIRST_POLL_AFTER = timedelta(seconds=5)
 SUBMIT_TASK_GRACE = timedelta(seconds=30)
 
 
-def claim_submission(execution_pk: int, now: datetime) -> bool:
-    """PENDING → SUBMITTING: only one caller claims the row."""
+def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | None = None) -> bool:
+    """PENDING → SUBMITTING: only one caller claims the row, holding its lease (`executions.leases`) meanwhile."""
     claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.PENDING).update(
-        status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now
+        status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now, lease_until=lease_until
     )
     return claimed == 1
 
@@ -48,6 +48,7 @@ def record_submission(execution: Execution, amc_execution_id: str, amc_status: s
         amc_status=amc_status,
         submitted_at=now,
         next_poll_at=now + FIRST_POLL_AFTER,
+        lease_until=None,
         error_kind="",
         error_message="",
         updated_at=now,
@@ -62,6 +63,7 @@ def back_to_pending(execution: Execution, exc: amc_errors.AMCError, delay: timed
     Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING).update(
         status=Execution.Status.PENDING,
         next_poll_at=now + delay,
+        lease_until=None,
         error_kind=type(exc).__name__,
         error_message=str(exc),
         updated_at=now,
@@ -74,7 +76,7 @@ def release_stuck_submission(execution: Execution) -> bool:
     return bool(
         Execution.objects.filter(
             pk=execution.pk, status=Execution.Status.SUBMITTING, submit_attempted_at=execution.submit_attempted_at
-        ).update(status=Execution.Status.PENDING, next_poll_at=now, updated_at=now)
+        ).update(status=Execution.Status.PENDING, next_poll_at=now, lease_until=None, updated_at=now)
     )
 
 

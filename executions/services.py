@@ -25,7 +25,7 @@ from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
 from recomamp.ids import new_readable_id
 
-from . import lifecycle
+from . import leases, lifecycle
 from .models import Execution
 
 log = logging.getLogger(__name__)
@@ -186,11 +186,15 @@ def _window(execution: Execution) -> TimeWindow:
 
 def submit_execution(execution_pk: int, *, client_factory: ClientFactory = default_client) -> str:
     """Claim a pending execution and submit it to AMC. Safe to call twice: only one call claims the row."""
-    if not lifecycle.claim_submission(execution_pk, timezone.now()):
+    now = timezone.now()
+    lease = now + leases.length()
+    if not lifecycle.claim_submission(execution_pk, now, lease_until=lease):
         return "not-claimed"
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=execution_pk)
     try:
-        with client_factory(execution) as client:
+        # The heartbeat keeps the lease while AMC answers; an unknown outcome keeps the last lease, so recovery
+        # asks AMC only once a late answer has had time to land.
+        with leases.held(execution_pk, lease), client_factory(execution) as client:
             if lifecycle.uses_saved_workflow(execution):
                 amc_execution = _submit_saved(client, execution)
             else:

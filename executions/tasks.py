@@ -45,6 +45,12 @@ def deliver_to_snowflake(delivery_pk: int):
     return None if report is None else report.rows_loaded
 
 
+def recover_snowflake_deliveries() -> int:
+    from .snowflake.delivery import recover_stuck_deliveries
+
+    return recover_stuck_deliveries()
+
+
 def retry_snowflake_delivery(delivery_pk: int):
     from .snowflake.delivery import retry_delivery
 

@@ -11,6 +11,7 @@ BACKGROUND_TASKS = {
     "follow-executions": ("executions.tasks.follow_executions_loop", 1),
     "dispatch-schedules": ("schedules.tasks.run_scheduler_cycle", 1),
     "dispatch-run-sets": ("runsets.tasks.run_cycle", 1),
+    "recover-snowflake-deliveries": ("executions.tasks.recover_snowflake_deliveries", 1),
 }
 
 

@@ -190,11 +190,10 @@ for _name in ("SANDBOX_PENDING_SECONDS", "SANDBOX_RUNNING_SECONDS", "SANDBOX_ROW
 if env.str("SANDBOX_FAULTS", default=""):
     SANDBOX_FAULTS = env.json("SANDBOX_FAULTS")
 EXECUTION_POLL_CONCURRENCY = env.int("EXECUTION_POLL_CONCURRENCY", default=8)
-# Leases of the execution follower: each must outlast the step it guards (a call with all its retries).
-_one_call_with_retries = int(AMC_REQUEST_TIMEOUT * AMC_MAX_ATTEMPTS) + 30
-EXECUTION_SUBMIT_RECOVERY_SECONDS = env.int("EXECUTION_SUBMIT_RECOVERY_SECONDS", default=_one_call_with_retries)
-EXECUTION_POLL_LEASE_SECONDS = env.int("EXECUTION_POLL_LEASE_SECONDS", default=_one_call_with_retries)
-EXECUTION_FETCH_LEASE_SECONDS = env.int("EXECUTION_FETCH_LEASE_SECONDS", default=300)
+# A worker submitting, polling or fetching holds the execution's lease and renews it every heartbeat, so a dead
+# worker's step is taken over within one lease (executions/leases.py). Keep several heartbeats per lease.
+EXECUTION_LEASE_SECONDS = env.int("EXECUTION_LEASE_SECONDS", default=30)
+EXECUTION_HEARTBEAT_SECONDS = env.float("EXECUTION_HEARTBEAT_SECONDS", default=10)
 SANDBOX_DATA_PATH = Path(env.str("SANDBOX_DATA_PATH", default=str(LOCAL_DIR / "sandbox" / "amc.duckdb")))
 
 # --- Background work (django-q2, ORM broker on the same database by default) --------------------------------

@@ -14,12 +14,14 @@ from django.utils import timezone
 
 from .. import snowflake
 from ..models import Execution, ExecutionResult, SnowflakeConfig, SnowflakeDelivery
+from . import liveness
 
 logger = logging.getLogger(__name__)
 
 Status = SnowflakeDelivery.Status
-# A load runs for minutes at most; a delivery running longer than this lost its worker.
-STUCK_AFTER = timedelta(hours=2)
+# A delivery claimed this recently may not hold its load lock yet (claimed by a worker of an older release).
+STUCK_AFTER = timedelta(seconds=10)
+INTERRUPTED = "The load was interrupted (worker stopped); retry it."
 
 
 def create_delivery(execution: Execution) -> SnowflakeDelivery | None:
@@ -50,12 +52,32 @@ def retry_delivery(
     return _claim_and_load(delivery_id, [Status.FAILED], now, batch_size, None)
 
 
-def fail_stuck_deliveries(*, now: datetime | None = None, after: timedelta = STUCK_AFTER) -> int:
-    """Mark deliveries left running by a worker that died as failed, so they can be retried. Returns how many."""
+def fail_stuck_deliveries(*, now: datetime | None = None, after: timedelta = STUCK_AFTER) -> list[int]:
+    """Mark deliveries left running by a worker that died as failed, so they can be retried; returns their ids.
+
+    Dead means nobody holds the load lock (`liveness`): a live load is never touched, however long it runs.
+    `after` only skips loads claimed a moment ago.
+    """
     now = now or timezone.now()
-    return SnowflakeDelivery.objects.filter(status=Status.RUNNING, started_at__lt=now - after).update(
-        status=Status.FAILED, error="The load was interrupted (worker stopped); retry it.", finished_at=now
-    )
+    running = SnowflakeDelivery.objects.filter(status=Status.RUNNING, started_at__lt=now - after)
+    failed = []
+    for delivery_id, started_at in running.values_list("pk", "started_at")[:100]:
+        with liveness.abandoned(delivery_id) as dead:
+            rows = SnowflakeDelivery.objects.filter(pk=delivery_id, status=Status.RUNNING, started_at=started_at)
+            if dead and rows.update(status=Status.FAILED, error=INTERRUPTED, finished_at=now):
+                failed.append(delivery_id)
+    return failed
+
+
+def recover_stuck_deliveries(*, now: datetime | None = None) -> int:
+    """Every minute (recomamp/background.py): fail the loads nobody is doing and load them again."""
+    from django_q.tasks import async_task
+
+    failed = fail_stuck_deliveries(now=now)
+    for delivery_id in failed:
+        logger.warning("Snowflake delivery %s was left running by a stopped worker; loading it again", delivery_id)
+        async_task("executions.tasks.retry_snowflake_delivery", delivery_id)
+    return len(failed)
 
 
 def record_connection_test(config: SnowflakeConfig, *, now: datetime | None = None) -> tuple[bool, str]:
@@ -69,6 +91,11 @@ def record_connection_test(config: SnowflakeConfig, *, now: datetime | None = No
 
 
 def _claim_and_load(delivery_id, statuses, now, batch_size, key_columns) -> SnowflakeDelivery | None:
+    with liveness.loading(delivery_id):  # held until the outcome is recorded: the worker is alive
+        return _claim_and_load_locked(delivery_id, statuses, now, batch_size, key_columns)
+
+
+def _claim_and_load_locked(delivery_id, statuses, now, batch_size, key_columns) -> SnowflakeDelivery | None:
     now = now or timezone.now()
     claimed = SnowflakeDelivery.objects.filter(pk=delivery_id, status__in=statuses).update(
         status=Status.RUNNING, attempts=F("attempts") + 1, started_at=now, finished_at=None, error=""

@@ -242,10 +242,10 @@ def test_unfinished_execution_is_not_delivered(config, make_delivery):
 
 def test_stuck_deliveries_become_retryable(config, make_delivery):
     stuck, fresh = make_delivery(WEEK_1), make_delivery(WEEK_2)
-    SnowflakeDelivery.objects.filter(pk=stuck.pk).update(status="running", started_at=NOW - timedelta(hours=3))
-    SnowflakeDelivery.objects.filter(pk=fresh.pk).update(status="running", started_at=NOW - timedelta(minutes=5))
+    SnowflakeDelivery.objects.filter(pk=stuck.pk).update(status="running", started_at=NOW - timedelta(minutes=1))
+    SnowflakeDelivery.objects.filter(pk=fresh.pk).update(status="running", started_at=NOW - timedelta(seconds=2))
 
-    assert service.fail_stuck_deliveries(now=NOW) == 1
+    assert service.fail_stuck_deliveries(now=NOW) == [stuck.pk]  # nobody holds its load lock
 
     stuck.refresh_from_db()
     fresh.refresh_from_db()

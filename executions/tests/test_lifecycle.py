@@ -52,4 +52,4 @@ def test_a_fetch_is_claimed_once(connected_user, demo_instance):
         status=Execution.Status.FETCHING, next_poll_at=now, lease_until=now + timedelta(minutes=5)
     )
     assert following.fetch_results(execution.pk, client_factory=no_sleep_client()) == "not-claimed"
-    assert following.requeue_stalled_fetches(now + timedelta(minutes=1)) == 0  # held, not stalled
+    assert following.take_over_fetches(now + timedelta(minutes=1), no_sleep_client()) == 0  # held, not stalled

@@ -20,7 +20,6 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_ROWS_PER_FILE": 500_000,
     "SANDBOX_RESULTS_PATH": None,  # default: MEDIA_ROOT / "sandbox"
     "SANDBOX_AUTO_DATA_SCALE": 0.02,  # size of the dataset generated when SANDBOX_DATA_PATH is missing
-    "SANDBOX_FINISH_CLAIM_SECONDS": 600,  # a query claimed longer ago than this is taken over by another process
     "SANDBOX_FAULTS": {},
     "SANDBOX_WRAP_WORKFLOW": False,  # GET workflow answers {"workflow": {...}} instead of the flat object
 }

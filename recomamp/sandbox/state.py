@@ -8,10 +8,11 @@ have happened, so a client that polls late sees the same history as one that pol
 
 Concurrency between processes:
 - starting executions (the slot count) happens under a row lock on the instance;
-- the query of a due execution runs in the one process that claimed it with a conditional update; a claim
-  older than SANDBOX_FINISH_CLAIM_SECONDS (its process died) can be taken over;
-- every status change is a conditional update from the expected status, so a cancel that lands while the
-  query runs wins, and the finished result is thrown away.
+- the query of a due execution runs in the one process holding its row lock, and its outcome is written in the
+  same transaction: a process that dies or loses its database connection meanwhile leaves nothing behind, and
+  the next poll finishes the execution;
+- every other status change is a conditional update from the expected status; a cancel that lands while the
+  query runs waits for it, as on AMC, where a finished execution can no longer be cancelled.
 """
 
 import heapq
@@ -21,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from . import clock, conf, downloads, engine_bridge, windows, workflows
 from .models import SandboxExecution, SandboxInstance
@@ -194,44 +194,49 @@ def _start_due(instance: SandboxInstance, current: datetime) -> None:
 
 
 def _finish_due(instance: SandboxInstance, current: datetime) -> None:
-    stale = current - timedelta(seconds=conf.get("SANDBOX_FINISH_CLAIM_SECONDS"))
-    claimable = Q(finish_claimed_at__isnull=True) | Q(finish_claimed_at__lt=stale)
     due = SandboxExecution.objects.filter(instance=instance, status=Status.RUNNING, due_at__lte=current)
-    for execution in due.filter(claimable).order_by("due_at", "id"):
-        claimed = SandboxExecution.objects.filter(pk=execution.pk, status=Status.RUNNING).filter(claimable)
-        if claimed.update(finish_claimed_at=current):
-            execution.finish_claimed_at = current
-            _finish(execution)
+    for pk in due.order_by("due_at", "id").values_list("pk", flat=True):
+        _finish(pk)
 
 
-def _finish(execution: SandboxExecution) -> None:
-    """Run the query of a claimed execution and record the outcome, unless it was cancelled meanwhile."""
-    files: list[str] = []
-    row_count = None
-    if conf.get("SANDBOX_RUNNING_SECONDS") > execution.timeout_seconds:
-        status = Status.FAILED
-        reason = f"Workflow execution exceeded its timeout of {execution.timeout_seconds} seconds."
-    else:
+def _finish(pk: int) -> None:
+    """Run the query of a due execution and record the outcome, claim and write in one transaction.
+
+    The row lock is the claim: another process skips the row while this one runs the query, and if this process
+    dies or loses its connection, PostgreSQL rolls the transaction back and releases the lock, so the very next
+    poll finishes the execution (there is no claim left behind to time out).
+    """
+    with transaction.atomic():
+        locked = SandboxExecution.objects.select_for_update(skip_locked=True).filter(pk=pk, status=Status.RUNNING)
+        execution = locked.first()
+        if execution is None:  # finished or cancelled already, or another process is finishing it
+            return
+        status, reason, row_count, files = _outcome(execution)
         try:
-            result = engine_bridge.run(execution)
-        except engine_bridge.QueryFailed as failure:
-            status, reason = Status.FAILED, str(failure)
-        except Exception:
-            log.exception("sandbox execution %s: the engine failed", execution.execution_id)
-            status, reason = Status.FAILED, "Internal error while running the query."
-        else:
-            status, reason, row_count = Status.SUCCEEDED, "", len(result.rows)
-            if not execution.request.get("skipPublish"):
-                files = downloads.write_results(execution, result)
-    recorded = SandboxExecution.objects.filter(
-        pk=execution.pk, status=Status.RUNNING, finish_claimed_at=execution.finish_claimed_at
-    ).update(
-        status=status,
-        status_reason=reason,
-        result_files=files,
-        row_count=row_count,
-        last_updated_at=execution.due_at,
-        finish_claimed_at=None,
-    )
-    if not recorded:
-        downloads.delete_results(execution)
+            SandboxExecution.objects.filter(pk=pk).update(
+                status=status,
+                status_reason=reason,
+                result_files=files,
+                row_count=row_count,
+                last_updated_at=execution.due_at,
+                finish_claimed_at=None,
+            )
+        except BaseException:
+            downloads.delete_results(execution)  # rolled back: the next poll writes them again
+            raise
+
+
+def _outcome(execution: SandboxExecution) -> tuple[str, str, int | None, list[str]]:
+    """What the query gives: (status, reason, row count, result files)."""
+    if conf.get("SANDBOX_RUNNING_SECONDS") > execution.timeout_seconds:
+        reason = f"Workflow execution exceeded its timeout of {execution.timeout_seconds} seconds."
+        return Status.FAILED, reason, None, []
+    try:
+        result = engine_bridge.run(execution)
+    except engine_bridge.QueryFailed as failure:
+        return Status.FAILED, str(failure), None, []
+    except Exception:
+        log.exception("sandbox execution %s: the engine failed", execution.execution_id)
+        return Status.FAILED, "Internal error while running the query.", None, []
+    files = [] if execution.request.get("skipPublish") else downloads.write_results(execution, result)
+    return Status.SUCCEEDED, "", len(result.rows), files

@@ -6,9 +6,8 @@ its own log file and connects with its own `application_name` (PGAPPNAME), so a 
 database sessions. `stop_all` kills every group the stack started, also when a test fails.
 
 Children start through this module (`python -m tests.workers.harness <manage.py arguments>`). The scenario
-compresses AMC's time: executions take 1-2 s and a request times out after 2 s, so the follower's leases (settings
-EXECUTION_*_SECONDS, sized by default for AMC's real 30 s timeout) are shortened through the environment; each
-still outlasts the step it guards. Everything else is the product as shipped.
+compresses AMC's time: executions take 1-2 s and a request times out after 2 s. The follower's leases keep their
+defaults (heartbeats renew them while a step runs). Everything else is the product as shipped.
 """
 
 from __future__ import annotations
@@ -33,12 +32,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PREFIX = "recomamp-worker-test-"
-# Seconds; each must outlast the step it guards under the scenario's 2 s request timeout and 4 attempts.
-COMPRESSED_LEASES = {
-    "EXECUTION_SUBMIT_RECOVERY_SECONDS": 30,  # a submission: up to 3 calls x 4 attempts
-    "EXECUTION_POLL_LEASE_SECONDS": 20,  # one status call with its retries
-    "EXECUTION_FETCH_LEASE_SECONDS": 60,  # download links plus the result files
-}
+# The follower's leases are renewed by heartbeats (executions/leases.py), so the defaults (30 s, beat every 10 s)
+# serve the scenario as shipped; nothing is shortened any more.
+COMPRESSED_LEASES: dict = {}
 
 
 # --- Processes ----------------------------------------------------------------------------------------------------
