@@ -1,8 +1,6 @@
 from datetime import date
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,8 +14,8 @@ from recomamp.bounds import beyond_retention, bounded_int
 from recomamp.edge import bad_request
 from recomamp.ownership import get_object_for_user, owned_by
 
-from . import services
-from .forms import ExecutionFilterForm, RunForm
+from . import listing, services
+from .forms import RunForm
 from .models import Execution
 
 HTMX_STOP_POLLING = 286  # htmx 2 stops an hx-trigger="every …" poll when it receives this status
@@ -120,37 +118,12 @@ def execution_rerun(request, execution_id):
     return redirect("execution_detail", execution_id=new.execution_id)
 
 
-def filtered_executions(user, params):
-    """The executions list query: filters from the URL, one query per page whatever the row count."""
-    form = ExecutionFilterForm(params, user=user)
-    qs = owned_by(user, Execution).select_related("workflow", "instance")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["q"]:
-            q = data["q"]
-            qs = qs.filter(
-                Q(execution_id__icontains=q) | Q(workflow__name__icontains=q) | Q(amc_execution_id__icontains=q)
-            )
-        if data["status"]:
-            qs = qs.filter(status=data["status"])
-        if data["trigger"]:
-            qs = qs.filter(trigger=data["trigger"])
-        if data["instance"]:
-            qs = qs.filter(instance=data["instance"])
-        if data["workflow"]:
-            qs = qs.filter(workflow__workflow_id=data["workflow"])
-        if data["created_from"]:
-            qs = qs.filter(created_at__date__gte=data["created_from"])
-        if data["created_to"]:
-            qs = qs.filter(created_at__date__lte=data["created_to"])
-    return form, qs.order_by("-created_at", "-pk")
-
-
 def execution_list(request):
-    form, qs = filtered_executions(request.user, request.GET)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    form, qs = listing.filtered_executions(request.user, request.GET)
+    page = listing.keyset_page(qs, older=request.GET.get("older"), newer=request.GET.get("newer"))
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("older", "newer", "page"):
+        query.pop(cursor, None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     template = "executions/execution_list.html#results" if request.htmx else "executions/execution_list.html"
     return render(request, template, context)

@@ -2,15 +2,14 @@
 
 CSV is the stored file byte for byte, except cells a spreadsheet would run as a formula (see
 recomamp.csv_safety). JSON is an array of objects (one per row, keys in column order) with
-typed values: integers, floats, booleans and null; dates, timestamps and text stay strings. Both read the file
-in chunks, so memory does not grow with the result.
+typed values: integers, floats, booleans and null; dates, timestamps and text stay strings. Both are streamed in
+chunks, so memory does not grow with the result.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
@@ -18,7 +17,7 @@ from django.http import StreamingHttpResponse
 from executions.models import ExecutionResult
 from recomamp.csv_safety import neutralised_csv
 
-from . import typed_value
+from . import json_export, typed_value
 
 CHUNK_BYTES = 64 * 1024
 
@@ -51,23 +50,9 @@ def iter_rows(result: ExecutionResult) -> Iterator[list]:
             yield [typed_value(text, kind) for text, kind in zip(row, types, strict=True)]
 
 
-def iter_json(result: ExecutionResult, chunk_size: int = CHUNK_BYTES) -> Iterator[str]:
-    """A JSON array of row objects, yielded in chunks of about `chunk_size` characters."""
-    names = [column["name"] for column in result.columns]
-    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-    buffer = ["["]
-    size = 1
-    separator = "\n"
-    for row in iter_rows(result):
-        text = separator + encode(dict(zip(names, row, strict=True)))
-        separator = ",\n"
-        buffer.append(text)
-        size += len(text)
-        if size >= chunk_size:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    buffer.append("\n]\n")
-    yield "".join(buffer)
+def iter_json(result: ExecutionResult) -> Iterator[str]:
+    """A JSON array of row objects, written by DuckDB (executions/results/json_export.py)."""
+    return json_export.iter_json(result)
 
 
 def export_response(result: ExecutionResult, export_format: str) -> StreamingHttpResponse:

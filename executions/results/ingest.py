@@ -1,10 +1,10 @@
 """Download AMC's result files and store them as one result.
 
 `store_result` streams every download URL into one local temporary CSV (the header kept once, after checking
-that every file has the same header), so memory stays flat whatever the result size. It then reads the file
-once with Python's csv module (record count, with quoted newlines; a sample of the first rows for column
-types) and once with DuckDB (a Parquet copy for fast pages, and a check of the sampled types over every row,
-widening a type when a later value does not fit). Both parsers must agree on the record count.
+that every file has the same header), so memory stays flat whatever the result size. Python's csv module reads
+only a sample of the first rows (column types); one DuckDB COPY reads the whole file once, writing the Parquet
+copy for fast pages and counting the records, and one pass over that copy checks the sampled types over every
+row, widening a type when a later value does not fit (executions/results/typecheck.py).
 
 Calling it again for an execution that already has a result re-fetches and replaces that result: callers only
 call it when a (re-)fetch is wanted. The new files are written first, the row is switched in a transaction that
@@ -35,20 +35,8 @@ from django.utils import timezone
 
 from executions.models import Execution, ExecutionResult
 
-from . import (
-    BOOLEAN,
-    DATE,
-    DECIMAL,
-    INTEGER,
-    PATTERNS,
-    STRING,
-    TIMESTAMP,
-    duckdb_connect,
-    infer_types,
-    sidecar_name,
-    storage_column,
-    widen,
-)
+from . import duckdb_connect, infer_types, sidecar_name, storage_column
+from .typecheck import checked_types
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +115,8 @@ def fetch_files(urls: list[str], folder: Path, *, http: httpx.Client | None = No
     finally:
         if http is None:
             client.close()
-    row_count, sample = scan_csv(csv_path, len(header))
-    types = build_sidecar(csv_path, parquet_path, infer_types(len(header), sample), expected_rows=row_count)
+    sample = sample_csv(csv_path, len(header))
+    row_count, types = build_sidecar(csv_path, parquet_path, infer_types(len(header), sample))
     columns = [{"name": name, "type": kind} for name, kind in zip(header, types, strict=True)]
     return FetchedResult(csv_path, parquet_path, columns, row_count, len(urls))
 
@@ -255,84 +243,39 @@ def _redact(url: str) -> str:
 # --- reading the joined file -------------------------------------------------------------------------------
 
 
-def scan_csv(path: Path, width: int) -> tuple[int, list[list[str]]]:
-    """Count the data records (quoted line breaks stay inside their record) and keep the first SAMPLE_ROWS.
+def sample_csv(path: Path, width: int) -> list[list[str]]:
+    """The first SAMPLE_ROWS data records, for type inference (quoted line breaks stay inside their record).
     A blank line is a record only in a one-column file, where it is a null (DuckDB reads it the same way)."""
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle, strict=True)
             next(reader)
-            records = (row for row in reader if row or width == 1)
-            sample = list(islice(records, SAMPLE_ROWS))
-            return len(sample) + sum(1 for _ in records), sample
+            return list(islice((row for row in reader if row or width == 1), SAMPLE_ROWS))
     except UnicodeDecodeError:
         raise ResultFormatError("The result is not UTF-8 text.")
     except csv.Error as exc:
         raise ResultFormatError(f"The result is not valid CSV: {exc}.")
 
 
-def build_sidecar(
-    csv_path: Path, parquet_path: Path, types: list[str], *, expected_rows: int | None = None
-) -> list[str]:
-    """Write the Parquet copy of a result CSV (every cell as text) and return the column types checked over
-    every row: a sampled type is widened when a later value does not fit it."""
+def build_sidecar(csv_path: Path, parquet_path: Path, types: list[str]) -> tuple[int, list[str]]:
+    """Write the Parquet copy of a result CSV (every cell as text) in one DuckDB COPY, which also counts the
+    records and checks the encoding and the quoting; return the record count and the column types checked over
+    every row (a sampled type is widened when a later value does not fit it)."""
     width = len(types)
     columns = {storage_column(i): "VARCHAR" for i in range(width)}
     con = duckdb_connect()
     try:
-        con.execute(
+        rows = con.execute(
             f"COPY (SELECT * FROM read_csv({_literal(csv_path)}, header = true, columns = $columns,"
             " auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true))"
             f" TO {_literal(parquet_path)} (FORMAT parquet, COMPRESSION zstd)",
             {"columns": columns},
-        )
-        rows = con.execute("SELECT count(*) FROM read_parquet($path)", {"path": str(parquet_path)}).fetchone()[0]
-        if expected_rows is not None and rows != expected_rows:
-            raise ResultFormatError(
-                f"The result could not be read consistently ({expected_rows} records by one reader, {rows} by another)."
-            )
-        return _checked_types(con, parquet_path, types)
+        ).fetchone()[0]
+        return rows, checked_types(con, parquet_path, types)
     except duckdb.Error as exc:
         raise ResultFormatError(f"The result is not valid CSV: {str(exc).splitlines()[0]}")
     finally:
         con.close()
-
-
-def _checked_types(con, parquet_path: Path, types: list[str]) -> list[str]:
-    typed = [i for i, kind in enumerate(types) if kind != STRING]  # a sampled string can only stay a string
-    if not typed:
-        return types
-    aggregates = []
-    for index in typed:
-        column = storage_column(index)
-        aggregates.append(f"count({column})")
-        aggregates += [f"count(*) FILTER (regexp_full_match({column}, ${name}))" for name in PATTERNS]
-    counts = con.execute(
-        f"SELECT {', '.join(aggregates)} FROM read_parquet($path)", {"path": str(parquet_path), **PATTERNS}
-    ).fetchone()
-    checked = list(types)
-    step = 1 + len(PATTERNS)
-    for position, index in enumerate(typed):
-        checked[index] = _type_from_counts(*counts[position * step : (position + 1) * step])
-    return checked
-
-
-def _type_from_counts(values: int, integer: int, decimal: int, boolean: int, date: int, timestamp: int) -> str:
-    """The type of a column from how many of its values match each pattern (the integer pattern is a subset
-    of the decimal one; the others are disjoint)."""
-    kinds = {
-        INTEGER: integer,
-        DECIMAL: decimal - integer,
-        BOOLEAN: boolean,
-        DATE: date,
-        TIMESTAMP: timestamp,
-        STRING: values - decimal - boolean - date - timestamp,
-    }
-    result = None
-    for kind, count in kinds.items():
-        if count:
-            result = widen(result, kind)
-    return result or STRING
 
 
 def _literal(path: Path) -> str:

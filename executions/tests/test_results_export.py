@@ -64,7 +64,7 @@ def test_csv_export_is_the_stored_file(result):
 
 
 def test_json_export_equals_the_stored_rows(result):
-    exported = json.loads("".join(iter_json(result, chunk_size=50)))
+    exported = json.loads("".join(iter_json(result)))
 
     types = [c["type"] for c in result.columns]
     names = [c["name"] for c in result.columns]

@@ -1,0 +1,145 @@
+"""The executions list: filters, keyset pages and a capped count, so every page costs what the first one does.
+
+Pages are keyset pages over (-created_at, -id): the cursor in the URL is the last (or first) row shown, and the
+next page starts strictly after it, so a deep page reads 50 index entries instead of skipping OFFSET rows. The
+total is counted only up to COUNT_CAP ("1,000+"): an exact COUNT(*) over a long history costs more than the page.
+The search is served by pg_trgm GIN indexes (migration 0008) on the two execution ids; the query name is matched
+on the user's workflows first, so the page query stays on one table and the planner can OR the index scans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+
+from queries.models import Workflow
+from recomamp.ownership import owned_by
+
+from .forms import ExecutionFilterForm
+from .models import Execution
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    pk: int
+
+    def encode(self) -> str:
+        return f"{(self.created_at - EPOCH) // MICROSECOND}.{self.pk}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        """A cursor from the URL, or None when absent or malformed (a bad cursor shows the first page)."""
+        micros, _, pk = (value or "").partition(".")
+        if not (micros.isdigit() and pk.isdigit()) or len(micros) > 18 or len(pk) > 18:
+            return None
+        return cls(EPOCH + int(micros) * MICROSECOND, int(pk))
+
+    @classmethod
+    def of(cls, execution: Execution) -> Cursor:
+        return cls(execution.created_at, execution.pk)
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    count: int  # at most COUNT_CAP + 1
+    older: str | None  # cursor of the next (older) page
+    newer: str | None  # cursor of the previous (newer) page
+    is_first: bool
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def count_label(self) -> str:
+        return f"{COUNT_CAP:,}+" if self.count_capped else f"{self.count:,}"
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.older or self.newer)
+
+
+def filtered_executions(user, params) -> tuple[ExecutionFilterForm, QuerySet]:
+    """The form and the user's executions matching the filters of `params`, unordered."""
+    form = ExecutionFilterForm(params, user=user)
+    qs = owned_by(user, Execution)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            qs = qs.filter(_search(user, data["q"]))
+        if data["status"]:
+            qs = qs.filter(status=data["status"])
+        if data["trigger"]:
+            qs = qs.filter(trigger=data["trigger"])
+        if data["instance"]:
+            qs = qs.filter(instance=data["instance"])
+        if data["workflow"]:
+            qs = qs.filter(workflow__workflow_id=data["workflow"])
+        if data["created_from"]:
+            qs = qs.filter(created_at__date__gte=data["created_from"])
+        if data["created_to"]:
+            qs = qs.filter(created_at__date__lte=data["created_to"])
+    return form, qs
+
+
+def _search(user, text: str) -> Q:
+    # The workflow names are matched first (a user has few workflows): an OR over a join would keep the
+    # planner from combining the trigram index scans on the execution table.
+    workflow_ids = list(owned_by(user, Workflow).filter(name__icontains=text).values_list("pk", flat=True))
+    match = Q(execution_id__icontains=text) | Q(amc_execution_id__icontains=text)
+    return match | Q(workflow_id__in=workflow_ids) if workflow_ids else match
+
+
+def keyset_page(qs: QuerySet, *, older: str | None = None, newer: str | None = None, size: int = PAGE_SIZE):
+    """One page of `qs` newest first: after the `older` cursor, or before the `newer` one, or the first page."""
+    after, before = Cursor.decode(older), Cursor.decode(newer)
+    rows_qs = qs.select_related("workflow", "instance")
+    if before and not after:
+        # The page just above `before`: read upwards, then show it newest first.
+        rows = list(_newer_than(rows_qs, before).order_by("created_at", "pk")[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        has_older = True
+        is_first = not more_newer
+    else:
+        if after:
+            rows_qs = _older_than(rows_qs, after)
+        rows = list(rows_qs.order_by("-created_at", "-pk")[: size + 1])
+        has_older = len(rows) > size
+        rows = rows[:size]
+        is_first = after is None
+    if not rows and not is_first:  # a stale cursor past the end: show the first page instead
+        return keyset_page(qs, size=size)
+    count = qs.order_by()[: COUNT_CAP + 1].count()
+    return KeysetPage(
+        rows=rows,
+        count=count,
+        older=Cursor.of(rows[-1]).encode() if rows and has_older else None,
+        newer=Cursor.of(rows[0]).encode() if rows and not is_first else None,
+        is_first=is_first,
+    )
+
+
+def _older_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
+    # The redundant `created_at__lte` bounds the index range scan; the OR breaks ties between equal times.
+    return qs.filter(created_at__lte=cursor.created_at).filter(
+        Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, pk__lt=cursor.pk)
+    )
+
+
+def _newer_than(qs: QuerySet, cursor: Cursor) -> QuerySet:
+    return qs.filter(created_at__gte=cursor.created_at).filter(
+        Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
+    )
