@@ -13,7 +13,7 @@ INDEXED = [("execution_id_trgm", "execution_id"), ("execution_amc_id_trgm", "amc
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("executions", "0004_execution_lease_until"),
+        ("executions", "0005_execution_query_version"),
     ]
 
     operations = [
