@@ -8,7 +8,7 @@ import { CanvasRenderer, SVGRenderer } from "echarts/renderers";
 
 echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer, SVGRenderer]);
 
-const LABEL_LIMIT = 18;
+const LABEL_LIMIT = 22; // longer category names end in "…"; the tooltip and the data table show them whole
 const numberFormat = new Intl.NumberFormat();
 
 function shorten(text) {
@@ -18,6 +18,7 @@ function shorten(text) {
 
 export function chartOption(spec) {
   const many = spec.labels.length > 12;
+  const rotate = many || spec.labels.some((l) => String(l).length > 10) ? 35 : 0;
   const stacked = spec.stacked && spec.kind === "bar";
   return {
     animation: false,
@@ -25,15 +26,15 @@ export function chartOption(spec) {
     title: { show: false },
     legend: { show: spec.series.length > 1, type: "scroll", top: 0 },
     tooltip: { trigger: "axis", valueFormatter: (v) => (v == null ? "–" : numberFormat.format(v)) },
-    grid: { left: 8, right: 16, top: spec.series.length > 1 ? 36 : 16, bottom: many ? 48 : 8, containLabel: true },
+    grid: { left: 8, right: 16, top: spec.series.length > 1 ? 40 : 28, bottom: 28, containLabel: true },
     xAxis: {
       type: "category",
       data: spec.labels,
-      name: spec.x_label,
+      name: rotate ? "" : spec.x_label, // slanted labels leave no room; the heading names the dimension
       nameLocation: "middle",
-      nameGap: many ? 70 : 30,
+      nameGap: 30,
       axisLabel: {
-        rotate: many || spec.labels.some((l) => String(l).length > 10) ? 35 : 0,
+        rotate,
         interval: spec.kind === "line" ? "auto" : 0,
         formatter: shorten,
         hideOverlap: true,
@@ -98,8 +99,10 @@ function mount(node) {
     });
   });
   window.RecomAMP = window.RecomAMP || {};
-  window.RecomAMP.charts = window.RecomAMP.charts || new Map();
-  window.RecomAMP.charts.set(node.dataset.chart, chart);
+  const charts = (window.RecomAMP.charts = window.RecomAMP.charts || new Map());
+  const previous = charts.get(node.dataset.chart); // the chart this one replaced in an htmx swap
+  if (previous && previous !== chart) previous.dispose();
+  charts.set(node.dataset.chart, chart);
 }
 
 function mountAll() {
