@@ -68,6 +68,8 @@ def test_chart_fits_the_data_and_downloads(page, user, execution, tmp_path):
     page.get_by_label("Aggregation").select_option("avg")
     expect(chart.get_by_role("heading")).to_contain_text("Average of impressions")
     assert set(chart_option(page)["stack"]) == {None}
+    canvas = chart.locator(".chart-canvas canvas").first
+    canvas.hover(position={"x": canvas.bounding_box()["width"] / 3, "y": 200})  # the tooltip, under the CSP
     screenshot(page, "42-result-chart")
 
     with page.expect_download() as png:
