@@ -53,6 +53,9 @@ def test_tables_complete_after_from_while_typing(editor):
     expect(option.locator(".cm-kind-badge")).to_have_text("M")
     expect(option.locator(".cm-completionDetail")).to_contain_text("LONG")
     screenshot(page, "40-editor-autocomplete")
+    # the schema panel keeps every name on one line (shortened with an ellipsis, whole in the title)
+    heights = page.eval_on_selector_all(".schema-results code", "nodes => nodes.map((n) => n.offsetHeight)")
+    assert len(heights) >= 20 and len(set(heights)) == 1  # a wrapped name would be twice as tall
     assert page.csp_messages == [] and page.console_errors == []
 
 
