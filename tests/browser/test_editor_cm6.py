@@ -104,3 +104,13 @@ def test_shortcuts_dispatch_workbench_events_and_lint_marks_errors(editor):
     expect(page.locator("#diagnostics")).to_contain_text("No problems found", timeout=10_000)
     expect(page.locator(".cm-lint-marker-error")).to_have_count(0)
     assert page.csp_messages == [] and page.console_errors == []
+
+
+def test_editor_fits_a_phone(editor):
+    page = editor
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("(text) => RecomAMP.editor.setValue(text)", "SELECT campaign, " + "impressions, " * 20 + "1 FROM x")
+    box = page.locator(".cm-editor").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # long lines scroll inside the editor
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "43-editor-phone")
