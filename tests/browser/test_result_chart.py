@@ -82,4 +82,9 @@ def test_chart_fits_the_data_and_downloads(page, user, execution, tmp_path):
     svg.value.save_as(tmp_path / "chart.svg")
     text = (tmp_path / "chart.svg").read_text()
     assert text.startswith("<svg") and "mobile" in text
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the chart shrinks with its card
+    page.wait_for_function("() => document.querySelector('.chart-canvas canvas').clientWidth <= 370")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "44-result-chart-phone")
     assert csp == [] and page.console_errors == []
