@@ -27,7 +27,7 @@ export function chartOption(spec) {
     legend: { show: spec.series.length > 1, type: "scroll", top: 0 },
     // drawn on the canvas: an HTML tooltip carries style attributes, which the CSP refuses
     tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: (v) => (v == null ? "–" : numberFormat.format(v)) },
-    grid: { left: 8, right: 16, top: spec.series.length > 1 ? 40 : 28, bottom: 28, containLabel: true },
+    grid: { left: 8, right: 16, top: spec.series.length > 1 ? 56 : 28, bottom: 28, containLabel: true },
     xAxis: {
       type: "category",
       data: spec.labels,
