@@ -1,4 +1,4 @@
-# RecomAMP: `make run` starts everything, `make test` runs the whole suite. Only Python 3.11 is required.
+# RecomAMP: `make run` starts everything, `make test` runs the whole suite. Python 3.11 and Node.js 20 (npm) are required.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +13,17 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The browser code: npm installs the locked packages, esbuild bundles frontend/ into static/dist/ (see docs/decisions.md).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (Node.js 20): install nodejs and npm"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/dist/.built: node_modules/.installed $(wildcard frontend/*)
+	npm run build
+	touch $@
+
+install: $(VENV)/.installed static/dist/.built
 
 migrate: install
 	$(PY) manage.py migrate --noinput

@@ -1,9 +1,20 @@
 """Fixtures shared by every app's tests: users and small owned objects."""
 # ruff: noqa: S106
 
+from pathlib import Path
+
 import pytest
 
 from accounts.models import User
+
+BUNDLE = Path(__file__).resolve().parent / "static" / "dist" / "editor.js"
+
+
+def pytest_sessionstart(session):
+    # The pages load the JavaScript bundles built from frontend/; without them the editor and chart tests
+    # would fail far from the cause.
+    if not BUNDLE.exists():
+        raise pytest.UsageError(f"{BUNDLE} is missing: run `make install` (npm ci and npm run build) first.")
 
 
 @pytest.fixture

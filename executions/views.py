@@ -158,16 +158,25 @@ def execution_chart(request, execution_id):
     execution, result = _result(request, execution_id)
     default_x, default_y = charts.suggest_chart(result.columns)
     x = request.GET.get("x") or default_x
-    y = request.GET.get("y") or default_y
-    kind = "bar" if request.GET.get("kind") == "bar" else "line"
-    svg = ""
-    error = ""
-    if x and y:
+    metrics = [m for m in request.GET.getlist("y") if m] or ([default_y] if default_y else [])
+    aggregation = request.GET.get("aggregation") or "sum"
+    split = request.GET.get("split") or None
+    spec, error = None, ""
+    if x and (metrics or aggregation == "count"):
         try:
-            svg = charts.render_svg(charts.chart_data(result, x=x, y=y), kind=kind, width=900, height=360)
+            chart = charts.chart_data(result, x, metrics, aggregation=aggregation, split=split)
+            spec = chart.spec(request.GET.get("kind"), filename=f"{execution.execution_id}-chart")
         except charts.ChartError as exc:
             error = str(exc)
-    context = {"execution": execution, "result": result, "x": x, "y": y, "kind": kind, "svg": svg, "error": error}
+    context = {
+        "execution": execution, "result": result, "x": x, "metrics": metrics, "split": split, "spec": spec,
+        "aggregation": aggregation, "aggregations": charts.AGGREGATION_LABELS, "kind": request.GET.get("kind", ""),
+        "numeric": charts.chartable_metrics(result.columns), "error": error,
+        "table_rows": zip(spec["labels"], zip(*(s["values"] for s in spec["series"]), strict=True), strict=True)
+        if spec else [],
+        # inside another page (the editor's results pane) the chart's choices must not replace that page's URL
+        "push_url": not request.htmx or request.path in (request.htmx.current_url_abs_path or ""),
+    }  # fmt: skip
     template = "executions/chart.html#chart" if request.htmx else "executions/chart.html"
     return render(request, template, context)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
+from .amc_functions import amc_functions
 from .models import DataSource, SchemaField
 from .validation import Catalog, ColumnInfo
 
@@ -34,17 +35,17 @@ def catalog_fingerprint() -> str:
 
 
 def catalog_columns() -> dict[str, list[dict]]:
-    """{table_name: [{name, type, kind, threshold}, …]} in column order, cached."""
+    """{table_name: [{name, type, kind, threshold, description}, …]} in column order, cached."""
     key = f"queries:catalog:{catalog_fingerprint()}"
     tables = cache.get(key)
     if tables is None:
         tables = {}
         rows = SchemaField.objects.order_by("data_source__table_name", "position").values_list(
-            "data_source__table_name", "name", "data_type", "kind", "threshold"
+            "data_source__table_name", "name", "data_type", "kind", "threshold", "description"
         )
-        for table, name, data_type, kind, threshold in rows:
+        for table, name, data_type, kind, threshold, description in rows:
             tables.setdefault(table, []).append(
-                {"name": name, "type": data_type, "kind": kind, "threshold": threshold}
+                {"name": name, "type": data_type, "kind": kind, "threshold": threshold, "description": description}
             )
         cache.set(key, tables, CACHE_TTL_SECONDS)
     return tables
@@ -60,8 +61,17 @@ def validator_catalog() -> Catalog:
 
 
 def hint_tables() -> dict[str, list[str]]:
-    """Table -> column names, the shape CodeMirror's sql-hint `tables` option expects."""
+    """Table -> column names (the plain shape, for clients that only need names)."""
     return {table: [c["name"] for c in columns] for table, columns in catalog_columns().items()}
+
+
+def editor_hints() -> dict:
+    """The editor's autocomplete data: names, typed columns with their dimension/metric kind, AMC functions."""
+    columns = {
+        table: [{key: c[key] for key in ("name", "type", "kind", "description")} for c in table_columns]
+        for table, table_columns in catalog_columns().items()
+    }
+    return {"tables": hint_tables(), "columns": columns, "functions": amc_functions()}
 
 
 def distinct_tags(rows) -> list[str]:

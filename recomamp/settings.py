@@ -57,7 +57,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
-    "django_mirror",  # CodeMirror 5 (editor assets) from PyPI: static files only
     "recomamp",
     "recomamp.sandbox",
     "accounts",

@@ -1,20 +1,20 @@
-"""Chart data from a stored result, and a small server-side SVG renderer (no JavaScript, no dependency).
+"""Chart data from a stored result, aggregated in DuckDB, as a JSON spec the ECharts bundle draws
+(frontend/charts.js; decision in docs/decisions.md, "Front-end libraries").
 
-`chart_data` aggregates a metric (y) by a dimension (x) in DuckDB:
-- a date or timestamp x gives a time series ordered by x; when there are more than `max_points` distinct
-  values, they are grouped by day, month or year (the finest that fits); rows without a valid x are left out;
-- any other x is categorical: the `top_n` categories by value, largest first, and the rest summed up (with the
-  same aggregation) as one "Other" bar. An empty x is the category "(blank)".
-
-`render_svg` draws a line or bar chart with a title, axis labels and ticks. Every piece of text from the result
-is escaped, and each bar or point carries a <title> tooltip with its exact value. Points of a line are spaced
-evenly in order (gaps in a time series are not widened).
+`chart_data` aggregates one or more metrics by a dimension x, optionally split by a second dimension:
+- a date or timestamp x gives a time series ordered by x (a line by default); when there are more than
+  `max_points` distinct values they are grouped by day, month or year (the finest that fits); rows without a
+  valid x are left out;
+- any other x is categorical (bars by default): the `top_n` categories by the first metric, largest first, and
+  the rest as one "Other" category. An empty x is the category "(blank)";
+- a split makes one series per value of the second dimension (the `split_top` largest, the rest as "Other"),
+  for the first metric; without a split every metric is a series.
+Each group, "Other" included, is aggregated over its rows in DuckDB, so an average of "Other" is the average
+of its rows, never an average of averages.
 """
 
 from __future__ import annotations
 
-import html
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -24,8 +24,11 @@ from . import DATE, NUMERIC_TYPES, STRING, TEMPORAL_TYPES, TIMESTAMP, duckdb_con
 from .reader import column_index, local_sidecar, sql_value
 
 AGGREGATIONS = ("sum", "avg", "min", "max", "count")
+AGGREGATION_LABELS = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum", "count": "Count of rows"}
+KINDS = ("bar", "line")
 OTHER_LABEL = "Other"
 BLANK_LABEL = "(blank)"
+MAX_METRICS = 6
 _TIME_BUCKETS = {DATE: (None, "month", "year"), TIMESTAMP: (None, "day", "month", "year")}
 _BUCKET_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 
@@ -35,34 +38,73 @@ class ChartError(ValueError):
 
 
 @dataclass(frozen=True)
+class Series:
+    name: str
+    values: list[float | int | None]
+
+
+@dataclass(frozen=True)
 class ChartData:
     x: str
-    y: str | None  # None when counting rows
+    metrics: tuple[str, ...]  # empty when counting rows
     aggregation: str
     x_type: str
+    split: str | None = None
     labels: list[str] = field(default_factory=list)
-    values: list[float | int | None] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
     bucket: str | None = None  # day / month / year when a time series was grouped
     other_categories: int = 0  # categories folded into "Other"
 
     @property
-    def title(self) -> str:
-        measure = "Rows" if self.aggregation == "count" else f"{self.aggregation.capitalize()} of {self.y}"
-        return f"{measure} by {self.x}" + (f" ({self.bucket})" if self.bucket else "")
+    def values(self) -> list[float | int | None]:
+        """The first series (the only one for a single metric without a split)."""
+        return self.series[0].values if self.series else []
 
     @property
     def y_label(self) -> str:
-        return "rows" if self.aggregation == "count" else f"{self.aggregation} of {self.y}"
+        if self.aggregation == "count":
+            return "rows"
+        words = AGGREGATION_LABELS[self.aggregation].lower()
+        return f"{words} of {', '.join(self.metrics[:1] if self.split else self.metrics)}"
+
+    @property
+    def title(self) -> str:
+        measure = "Rows" if self.aggregation == "count" else self.y_label[0].upper() + self.y_label[1:]
+        split = f" split by {self.split}" if self.split else ""
+        return f"{measure} by {self.x}{split}" + (f" ({self.bucket})" if self.bucket else "")
+
+    @property
+    def default_kind(self) -> str:
+        return "line" if self.x_type in TEMPORAL_TYPES else "bar"
+
+    def spec(self, kind: str | None = None, *, filename: str = "chart") -> dict:
+        """What frontend/charts.js draws (and the page's data table lists)."""
+        kind = kind if kind in KINDS else self.default_kind
+        return {
+            "kind": kind,
+            "title": self.title,
+            "x_label": self.x + (f" ({self.bucket})" if self.bucket else ""),
+            "y_label": self.y_label,
+            "labels": self.labels,
+            "series": [{"name": s.name, "values": s.values} for s in self.series],
+            # stacked bars show a split's parts adding up to the whole; averages or extremes do not add up
+            "stacked": bool(self.split) and self.aggregation in ("sum", "count"),
+            "other_categories": self.other_categories,
+            "filename": re.sub(r"[^A-Za-z0-9_-]+", "-", filename).strip("-") or "chart",
+        }
 
 
 def suggest_chart(columns: list[dict]) -> tuple[str | None, str | None]:
     """Default (x, y) column names: x is the first date/timestamp column, else the first string column; y is
-    the first numeric column that does not look like an identifier. Either is None when there is none.
-    A date/timestamp x reads best as a line chart, any other x as bars."""
+    the first numeric column that does not look like an identifier. Either is None when there is none."""
     x = next((c for c in columns if c["type"] in TEMPORAL_TYPES), None)
     x = x or next((c for c in columns if c["type"] == STRING), None)
     y = next((c for c in columns if c["type"] in NUMERIC_TYPES and not _looks_like_id(c["name"])), None)
     return (x["name"] if x else None, y["name"] if y else None)
+
+
+def chartable_metrics(columns: list[dict]) -> list[str]:
+    return [c["name"] for c in columns if c["type"] in NUMERIC_TYPES]
 
 
 def _looks_like_id(name: str) -> bool:
@@ -72,32 +114,47 @@ def _looks_like_id(name: str) -> bool:
 def chart_data(
     result: ExecutionResult,
     x: str,
-    y: str | None = None,
+    y: str | list[str] | None = None,
     *,
     aggregation: str = "sum",
+    split: str | None = None,
     top_n: int = 10,
+    split_top: int = 6,
     max_points: int = 400,
 ) -> ChartData:
-    """Aggregate column y by column x (see the module docstring for ordering and grouping)."""
+    """Aggregate the metric column(s) y by column x, optionally split by a second dimension (see the module
+    docstring for ordering, grouping and "Other")."""
     columns = list(result.columns)
     if aggregation not in AGGREGATIONS:
         raise ChartError(f"Unknown aggregation {aggregation!r}; use one of {', '.join(AGGREGATIONS)}.")
+    metrics = [y] if isinstance(y, str) else [m for m in (y or []) if m]
     x_index = _index(columns, x)
     x_type = columns[x_index]["type"]
     if aggregation == "count":
-        y, measure = None, "count(*)"
+        metrics, measures = [], ["count(*)"]
     else:
-        if y is None:
+        if not metrics:
             raise ChartError(f"Choose a numeric column to {aggregation}.")
-        y_index = _index(columns, y)
-        if columns[y_index]["type"] not in NUMERIC_TYPES:
-            raise ChartError(f"Column {y!r} is not numeric, so it cannot be aggregated with {aggregation}.")
-        measure = f"{aggregation}({sql_value(y_index, columns[y_index]['type'])})"
-    chart = ChartData(x, y, aggregation, x_type)
+        if split:
+            metrics = metrics[:1]  # a split draws one metric; several would need a series per pair
+        measures = [_measure(columns, name, aggregation) for name in dict.fromkeys(metrics[:MAX_METRICS])]
+        metrics = list(dict.fromkeys(metrics[:MAX_METRICS]))
+    split_index = None
+    if split:
+        split_index = _index(columns, split)
+        if split_index == x_index:
+            raise ChartError("Split by a different column than the dimension.")
+    chart = ChartData(x, tuple(metrics), aggregation, x_type, split)
     with local_sidecar(result) as path, duckdb_connect() as con:
+        query = _Query(con, str(path), measures)
         if x_type in TEMPORAL_TYPES:
-            return _time_series(con, str(path), chart, sql_value(x_index, x_type), measure, max_points)
-        return _categories(con, str(path), chart, storage_column(x_index), measure, top_n)
+            key, bucket = query.time_key(sql_value(x_index, x_type), x_type, max_points)
+        else:
+            key, bucket = f"coalesce({storage_column(x_index)}, '')", None
+        split_key = f"coalesce({storage_column(split_index)}, '')" if split_index is not None else None
+        top = 0 if x_type in TEMPORAL_TYPES else top_n  # a time series keeps every point, in order
+        rows, folded = query.grouped(key, split_key, top, split_top)
+    return _assemble(chart, rows, bucket, folded)
 
 
 def _index(columns: list[dict], name: str) -> int:
@@ -107,56 +164,105 @@ def _index(columns: list[dict], name: str) -> int:
         raise ChartError(f"The result has no column {name!r}.")
 
 
-def _time_series(con, path: str, chart: ChartData, key: str, measure: str, max_points: int) -> ChartData:
-    buckets = _TIME_BUCKETS[chart.x_type]
-    counts = con.execute(
-        "SELECT " + ", ".join(f"count(DISTINCT {_bucketed(key, b)})" for b in buckets) + " FROM read_parquet($path)",
-        {"path": path},
-    ).fetchone()
-    bucket = next((b for b, n in zip(buckets, counts, strict=True) if n <= max_points), buckets[-1])
-    rows = con.execute(
-        f"SELECT {_bucketed(key, bucket)} AS k, {measure} FROM read_parquet($path) WHERE k IS NOT NULL"
-        " GROUP BY k ORDER BY k",
-        {"path": path},
-    ).fetchall()
-    labels = [_time_label(k, bucket, chart.x_type) for k, _ in rows]
-    return _with_points(chart, labels, [_number(v, chart.aggregation) for _, v in rows], bucket=bucket)
+def _measure(columns: list[dict], name: str, aggregation: str) -> str:
+    index = _index(columns, name)
+    if columns[index]["type"] not in NUMERIC_TYPES:
+        raise ChartError(f"Column {name!r} is not numeric, so it cannot be aggregated with {aggregation}.")
+    return f"{aggregation}({sql_value(index, columns[index]['type'])})"
 
 
-def _time_label(key, bucket: str | None, x_type: str) -> str:
-    if bucket:
-        return key.strftime(_BUCKET_FORMATS[bucket])
-    return key.isoformat(sep=" ") if x_type == TIMESTAMP else key.isoformat()
+class _Query:
+    """The DuckDB queries over one result's Parquet copy."""
+
+    def __init__(self, con, path: str, measures: list[str]) -> None:
+        self.con, self.path, self.measures = con, path, measures
+
+    def time_key(self, value: str, x_type: str, max_points: int) -> tuple[str, str | None]:
+        buckets = _TIME_BUCKETS[x_type]
+        counts = self.con.execute(
+            "SELECT "
+            + ", ".join(f"count(DISTINCT {_bucketed(value, b)})" for b in buckets)
+            + " FROM read_parquet($path)",
+            {"path": self.path},
+        ).fetchone()
+        bucket = next((b for b, n in zip(buckets, counts, strict=True) if n <= max_points), buckets[-1])
+        return _bucketed(value, bucket), bucket
+
+    def grouped(self, key: str, split_key: str | None, top_n: int, split_top: int) -> tuple[list[tuple], int]:
+        """Rows (x rank, x, split rank, split, *measures) with x ranked by the first measure (NULL x = "Other"
+        when top_n > 0 and there are more categories) and the split likewise; and how many x were folded."""
+        first = self.measures[0]
+        split_expr = split_key or "''"
+        measures = ", ".join(self.measures)
+        rows = self.con.execute(
+            f"""
+            WITH data AS (SELECT *, {key} AS _k, {split_expr} AS _s FROM read_parquet($path)),
+            kept AS (SELECT * FROM data WHERE _k IS NOT NULL),
+            ks AS (SELECT _k, row_number() OVER (ORDER BY {first} DESC NULLS LAST, _k) AS _kr FROM kept GROUP BY _k),
+            ss AS (SELECT _s, row_number() OVER (ORDER BY {first} DESC NULLS LAST, _s) AS _sr FROM kept GROUP BY _s)
+            SELECT CASE WHEN $top = 0 OR _kr <= $top THEN _kr END AS kr,
+                   CASE WHEN $top = 0 OR _kr <= $top THEN _k END AS k,
+                   CASE WHEN _sr <= $stop THEN _sr END AS sr,
+                   CASE WHEN _sr <= $stop THEN _s END AS s,
+                   {measures}
+            FROM kept JOIN ks USING (_k) JOIN ss USING (_s)
+            GROUP BY ALL
+            """,
+            {"path": self.path, "top": max(0, top_n), "stop": max(1, split_top)},
+        ).fetchall()
+        folded = 0
+        if top_n:
+            (distinct,) = self.con.execute(
+                f"SELECT count(DISTINCT {key}) FROM read_parquet($path)", {"path": self.path}
+            ).fetchone()
+            folded = max(0, distinct - top_n)
+        return rows, folded
 
 
-def _bucketed(key: str, bucket: str | None) -> str:
-    return f"date_trunc('{bucket}', {key})" if bucket else key
+def _bucketed(value: str, bucket: str | None) -> str:
+    return f"date_trunc('{bucket}', {value})" if bucket else value
 
 
-def _categories(con, path: str, chart: ChartData, column: str, measure: str, top_n: int) -> ChartData:
-    rows = con.execute(
-        f"""
-        WITH data AS (SELECT *, coalesce({column}, '') AS k FROM read_parquet($path)),
-        grouped AS (SELECT k, {measure} AS v FROM data GROUP BY k),
-        top AS (SELECT k, v FROM grouped ORDER BY v DESC NULLS LAST, k LIMIT $top)
-        SELECT k, v, 0 AS categories_folded FROM top
-        UNION ALL
-        SELECT NULL, {measure}, count(DISTINCT k) FROM data WHERE k NOT IN (SELECT k FROM top) HAVING count(*) > 0
-        """,
-        {"path": path, "top": max(1, top_n)},
-    ).fetchall()
-    top = sorted((r for r in rows if r[0] is not None), key=lambda r: (r[1] is None, -(r[1] or 0), r[0]))
-    labels = [k or BLANK_LABEL for k, _, _ in top]
-    values = [_number(v, chart.aggregation) for _, v, _ in top]
-    other = next((r for r in rows if r[0] is None), None)
-    if other:
-        labels.append(OTHER_LABEL)
-        values.append(_number(other[1], chart.aggregation))
-    return _with_points(chart, labels, values, other_categories=other[2] if other else 0)
+def _assemble(chart: ChartData, rows: list[tuple], bucket: str | None, folded: int) -> ChartData:
+    """Labels in x order (rank for categories, time for a series; "Other" last) and one series per metric, or
+    per split value when split."""
+    temporal = chart.x_type in TEMPORAL_TYPES
+
+    def x_order(row):
+        if temporal:
+            return (0, row[1])
+        return (row[0] is None, row[0] or 0)
+
+    xs = list(dict.fromkeys(row[1] for row in sorted(rows, key=x_order)))
+    labels = [_label(k, bucket, chart.x_type) for k in xs]
+    position = {k: i for i, k in enumerate(xs)}
+    aggregation = chart.aggregation
+    if chart.split:
+        splits = list(dict.fromkeys(r[3] for r in sorted(rows, key=lambda r: (r[2] is None, r[2] or 0))))
+        cells = {(r[1], r[3]): r[4] for r in rows}
+        series = [Series(_split_label(s), [_number(cells.get((k, s)), aggregation) for k in xs]) for s in splits]
+    else:
+        names = chart.metrics or ("rows",)
+        values = [[None] * len(xs) for _ in names]
+        for row in rows:
+            for i in range(len(names)):
+                values[i][position[row[1]]] = row[4 + i]
+        series = [Series(name, [_number(v, aggregation) for v in vs]) for name, vs in zip(names, values, strict=True)]
+    return ChartData(chart.x, chart.metrics, aggregation, chart.x_type, chart.split, labels, series, bucket, folded)
 
 
-def _with_points(chart: ChartData, labels, values, **extra) -> ChartData:
-    return ChartData(chart.x, chart.y, chart.aggregation, chart.x_type, labels, values, **extra)
+def _label(key, bucket: str | None, x_type: str) -> str:
+    if key is None:
+        return OTHER_LABEL
+    if x_type in TEMPORAL_TYPES:
+        if bucket:
+            return key.strftime(_BUCKET_FORMATS[bucket])
+        return key.isoformat(sep=" ") if x_type == TIMESTAMP else key.isoformat()
+    return key or BLANK_LABEL
+
+
+def _split_label(key) -> str:
+    return OTHER_LABEL if key is None else (key or BLANK_LABEL)
 
 
 def _number(value, aggregation: str):
@@ -164,177 +270,3 @@ def _number(value, aggregation: str):
     if value is None:
         return 0 if aggregation in ("sum", "count") else None
     return value if isinstance(value, int) else float(value)
-
-
-# --- SVG ---------------------------------------------------------------------------------------------------
-
-_MARGIN = {"top": 36, "right": 16, "bottom": 64, "left": 64}  # room for title, tick labels and axis labels
-_COLOR = "#3b6ea5"
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def render_svg(
-    chart: ChartData, kind: str = "bar", width: int = 640, height: int = 320, *, element_id: str = "chart"
-) -> str:
-    """The chart as a standalone, accessible SVG document (role="img", <title> and <desc>)."""
-    if kind not in ("line", "bar"):
-        raise ChartError(f"Unknown chart kind {kind!r}; use line or bar.")
-    frame = _Frame(width, height)
-    ident = _esc(re.sub(r"[^A-Za-z0-9_-]", "-", element_id))
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
-        f' role="img" aria-labelledby="{ident}-title {ident}-desc" font-family="sans-serif" font-size="11">',
-        f'<title id="{ident}-title">{_esc(chart.title)}</title>',
-        f'<desc id="{ident}-desc">{_esc(_describe(chart, kind))}</desc>',
-        f'<text x="{width / 2:.1f}" y="20" text-anchor="middle" font-size="14" font-weight="bold">'
-        f"{_esc(chart.title)}</text>",
-    ]
-    present = [v for v in chart.values if v is not None]
-    if present:
-        frame.scale(nice_ticks(min(0, *present), max(0, *present)))
-        parts += _y_axis(frame)
-        parts += _bars(frame, chart) if kind == "bar" else _line(frame, chart)
-        parts += _x_axis(frame, chart, kind)
-    else:
-        parts.append(f'<text x="{width / 2:.1f}" y="{height / 2:.1f}" text-anchor="middle">No data to chart</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-class _Frame:
-    """Where the plot area sits and how values map to pixels."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
-        self.left, self.top = _MARGIN["left"], _MARGIN["top"]
-        self.plot_w = max(1, width - self.left - _MARGIN["right"])
-        self.plot_h = max(1, height - self.top - _MARGIN["bottom"])
-        self.ticks = [0.0, 1.0]
-
-    def scale(self, ticks: list[float]) -> None:
-        self.ticks = ticks
-
-    def y_at(self, value: float) -> float:
-        low, high = self.ticks[0], self.ticks[-1]
-        return self.top + self.plot_h - (value - low) / (high - low) * self.plot_h
-
-    def centers(self, count: int) -> list[float]:
-        return [self.left + self.plot_w / count * (i + 0.5) for i in range(count)]
-
-
-def _y_axis(frame: _Frame) -> list[str]:
-    right = frame.left + frame.plot_w
-    parts = []
-    for tick in frame.ticks:
-        y = frame.y_at(tick)
-        parts.append(f'<line x1="{frame.left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end">{_esc(short_number(tick))}</text>')
-    baseline = frame.y_at(0)
-    parts.append(f'<line x1="{frame.left}" x2="{right}" y1="{baseline:.1f}" y2="{baseline:.1f}" stroke="#333"/>')
-    parts.append(
-        f'<line x1="{frame.left}" x2="{frame.left}" y1="{frame.top}" y2="{frame.top + frame.plot_h}" stroke="#333"/>'
-    )
-    return parts
-
-
-def _bars(frame: _Frame, chart: ChartData) -> list[str]:
-    count = len(chart.values)
-    bar_w = max(1.0, frame.plot_w / count * 0.7)
-    baseline = frame.y_at(0)
-    parts = []
-    for center, label, value in zip(frame.centers(count), chart.labels, chart.values, strict=True):
-        if value is None:
-            continue
-        y0, y1 = sorted((frame.y_at(value), baseline))
-        parts.append(
-            f'<rect x="{center - bar_w / 2:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" height="{max(y1 - y0, 0.5):.1f}"'
-            f' fill="{_COLOR}"><title>{_esc(label)}: {_esc(full_number(value))}</title></rect>'
-        )
-    return parts
-
-
-def _line(frame: _Frame, chart: ChartData) -> list[str]:
-    points = [
-        (x, frame.y_at(v), label, v)
-        for x, label, v in zip(frame.centers(len(chart.values)), chart.labels, chart.values, strict=True)
-        if v is not None
-    ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
-    parts = [f'<polyline points="{path}" fill="none" stroke="{_COLOR}" stroke-width="2"/>']
-    for x, y, label, value in points:
-        parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{_COLOR}">'
-            f"<title>{_esc(label)}: {_esc(full_number(value))}</title></circle>"
-        )
-    return parts
-
-
-def _x_axis(frame: _Frame, chart: ChartData, kind: str) -> list[str]:
-    """Tick labels (every category for bars, slanted when crowded; about eight for lines) and axis labels."""
-    count = len(chart.labels)
-    every = 1 if kind == "bar" else max(1, math.ceil(count / 8))
-    room = frame.plot_w / count * every
-    slanted = kind == "bar" and room < 60
-    y = frame.top + frame.plot_h + 14
-    centers = frame.centers(count)
-    parts = []
-    for index in range(0, count, every):
-        x = centers[index]
-        text = _esc(_shorten(chart.labels[index], 14 if slanted else max(4, int(room / 7))))
-        turn = f' transform="rotate(-35 {x:.1f} {y})"' if slanted else ""
-        anchor = "end" if slanted else "middle"
-        parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="{anchor}"{turn}>{text}</text>')
-    middle_x = frame.left + frame.plot_w / 2
-    middle_y = frame.top + frame.plot_h / 2
-    parts.append(f'<text x="{middle_x:.1f}" y="{frame.height - 6}" text-anchor="middle">{_esc(chart.x)}</text>')
-    parts.append(
-        f'<text x="14" y="{middle_y:.1f}" text-anchor="middle" transform="rotate(-90 14 {middle_y:.1f})">'
-        f"{_esc(chart.y_label)}</text>"
-    )
-    return parts
-
-
-def _describe(chart: ChartData, kind: str) -> str:
-    present = [(label, v) for label, v in zip(chart.labels, chart.values, strict=True) if v is not None]
-    if not present:
-        return f"{kind.capitalize()} chart with no data."
-    top_label, top_value = max(present, key=lambda p: p[1])
-    return (
-        f"{kind.capitalize()} chart of {chart.y_label} by {chart.x}: {len(chart.labels)} points from "
-        f"{chart.labels[0]} to {chart.labels[-1]}; highest is {top_label} at {full_number(top_value)}."
-    )
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) covering low..high."""
-    if high == low:
-        high = low + 1
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    steps = math.ceil(high / step) - math.floor(low / step)
-    return [round(start + i * step, 10) for i in range(steps + 1)]
-
-
-def short_number(value: float) -> str:
-    """Compact tick label: 1.5K, 2M, 0.25."""
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-def full_number(value: float | int) -> str:
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
-
-
-def _esc(text: str) -> str:
-    """Text safe inside SVG/XML: markup characters escaped, characters XML forbids removed."""
-    return html.escape(_INVALID_XML.sub("", str(text)), quote=True)

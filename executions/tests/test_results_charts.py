@@ -1,23 +1,14 @@
-"""Charts: default choice, aggregation (time series and top N + Other) and an escaped, accessible SVG."""
+"""Charts: default choice, aggregation in DuckDB (time series, top N + Other, several metrics, a split) and
+the spec the ECharts bundle draws."""
 
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 import httpx
 import pytest
 
 from executions.models import Execution
-from executions.results.charts import (
-    ChartData,
-    ChartError,
-    chart_data,
-    nice_ticks,
-    render_svg,
-    suggest_chart,
-)
+from executions.results.charts import ChartData, ChartError, chart_data, suggest_chart
 from executions.results.ingest import store_result
-
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(autouse=True)
@@ -120,71 +111,74 @@ def test_blank_categories_are_labelled(store):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("x", "y", "aggregation"),
-    [("campaign", "day", "sum"), ("nope", "spend", "sum"), ("campaign", None, "sum"), ("day", "spend", "median")],
+    [
+        ("campaign", "day", "sum"),
+        ("nope", "spend", "sum"),
+        ("campaign", None, "sum"),
+        ("day", "spend", "median"),
+        ("campaign", ["spend", "campaign"], "avg"),
+    ],
 )
 def test_invalid_chart_choices_are_refused(result, x, y, aggregation):
     with pytest.raises(ChartError):
         chart_data(result, x, y, aggregation=aggregation)
 
 
-def parse(svg: str) -> ET.Element:
-    return ET.fromstring(svg)  # noqa: S314 (our own output, parsed to check it is well-formed)
+@pytest.mark.django_db
+def test_several_metrics_are_one_series_each(result):
+    chart = chart_data(result, "campaign", ["impressions", "spend"], top_n=3)
+
+    assert [s.name for s in chart.series] == ["impressions", "spend"]
+    spend = defaultdict(float)
+    for campaign, _, _, amount in rows_of(300):
+        spend[campaign] += amount
+    top = chart.labels[:3]
+    assert chart.series[1].values[:3] == pytest.approx([spend[c] for c in top])
+    assert chart.series[1].values[3] == pytest.approx(sum(v for c, v in spend.items() if c not in top))
+    assert chart.y_label == "sum of impressions, spend"
 
 
-@pytest.mark.parametrize("kind", ["bar", "line"])
-def test_svg_escapes_every_text_from_the_result(kind):
-    evil = '<script>alert("x")</script>'
-    chart = ChartData(
-        x=f"x {evil}", y="y & z", aggregation="sum", x_type="string", labels=[evil, "ok\x00"], values=[3, 1]
-    )
+@pytest.mark.django_db
+def test_a_split_makes_one_series_per_value_of_the_second_dimension(store):
+    result = store("day,device,n\r\n2024-03-02,tv,5\r\n2024-03-01,tv,1\r\n2024-03-01,web,2\r\n2024-03-02,,7\r\n")
 
-    svg = render_svg(chart, kind=kind, width=400, height=240)
+    chart = chart_data(result, "day", "n", split="device")
 
-    root = parse(svg)
-    assert "<script" not in svg
-    assert not root.findall(f".//{SVG}script")
-    assert "&lt;script&gt;" in svg
-    tooltips = [t.text for t in root.iter(f"{SVG}title")]
-    assert f"{evil}: 3" in tooltips  # the exact text survives as text
-    assert root.get("role") == "img"
-    assert root.find(f"{SVG}title").text == f"Sum of y & z by x {evil}"
-    assert root.find(f"{SVG}desc") is not None
+    assert chart.labels == ["2024-03-01", "2024-03-02"]
+    series = {s.name: s.values for s in chart.series}
+    assert series == {"(blank)": [0, 7], "tv": [1, 5], "web": [2, 0]}
+    assert [s.name for s in chart.series] == ["(blank)", "tv", "web"]  # largest total first
+    spec = chart.spec(filename="ex 1/chart")
+    assert spec["kind"] == "line" and spec["stacked"] and spec["filename"] == "ex-1-chart"
+    assert chart.title == "Sum of n by day split by device"
 
 
-def test_bar_svg_has_one_bar_per_category_and_axis_labels():
-    chart = ChartData(
-        x="campaign", y="reach", aggregation="sum", x_type="string", labels=["A", "B", "Other"], values=[5, -2, 1]
-    )
+@pytest.mark.django_db
+def test_a_split_folds_small_values_into_other(store):
+    lines = ["segment,device,n"] + [f"s{i % 2},d{i},{i + 1}" for i in range(6)]
+    result = store("\r\n".join(lines) + "\r\n")
 
-    root = parse(render_svg(chart, kind="bar", width=500, height=300))
+    chart = chart_data(result, "segment", "n", split="device", split_top=2, aggregation="max")
 
-    bars = root.findall(f"{SVG}rect")
-    assert [b.find(f"{SVG}title").text for b in bars] == ["A: 5", "B: -2", "Other: 1"]
-    texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "campaign" in texts and "sum of reach" in texts
-    assert {"A", "B", "Other"} <= set(texts)
+    assert [s.name for s in chart.series] == ["d5", "d4", "Other"]
+    assert dict(zip(chart.labels, chart.series[2].values, strict=True)) == {"s1": 4, "s0": 3}
+    assert not chart.spec()["stacked"]  # maxima do not add up
 
 
-def test_line_svg_has_one_point_per_value():
-    chart = ChartData(
-        x="day", y="n", aggregation="sum", x_type="date", labels=["2024-01-01", "2024-01-02"], values=[1, 4]
-    )
+def test_kind_follows_the_dimension_unless_chosen():
+    categories = ChartData(x="campaign", metrics=("n",), aggregation="sum", x_type="string")
+    days = ChartData(x="day", metrics=("n",), aggregation="avg", x_type="date")
 
-    root = parse(render_svg(chart, kind="line"))
-
-    assert len(root.findall(f"{SVG}circle")) == 2
-    assert len(root.find(f"{SVG}polyline").get("points").split()) == 2
+    assert categories.spec()["kind"] == "bar" and days.spec()["kind"] == "line"
+    assert days.spec("bar")["kind"] == "bar" and categories.spec("pie")["kind"] == "bar"
+    assert days.spec()["y_label"] == "average of n" and days.title == "Average of n by day"
 
 
-def test_empty_chart_says_so():
-    svg = render_svg(ChartData(x="day", y="n", aggregation="sum", x_type="date"), kind="line")
-    assert "No data to chart" in svg and parse(svg) is not None
+@pytest.mark.django_db
+def test_spec_keeps_result_text_as_data(store):
+    evil = "<script>alert(1)</script> & <b>"
+    result = store(f"label,n\r\n{evil},3\r\n")
 
+    spec = chart_data(result, "label", "n").spec()
 
-@pytest.mark.parametrize(("low", "high"), [(0, 7), (0, 1234), (-35, 80), (0, 0.03), (5, 5)])
-def test_nice_ticks_cover_the_range_in_round_steps(low, high):
-    ticks = nice_ticks(low, high)
-
-    assert ticks[0] <= low and ticks[-1] >= high
-    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:], strict=False)}
-    assert len(steps) == 1 and 2 <= len(ticks) <= 12
+    assert spec["labels"] == [evil] and spec["series"] == [{"name": "n", "values": [3]}]

@@ -1,6 +1,7 @@
 """Execution pages: run dialog, live status, results table, chart, downloads, list and comparison."""
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -106,12 +107,27 @@ def test_downloads_equal_the_stored_result(finished, client_for):
     assert 'filename="' in csv_response["Content-Disposition"]
 
 
-def test_chart_renders_svg_for_a_dimension_and_metric(finished, client_for):
+def chart_spec(response) -> dict:
+    found = re.search(r'<script id="chart-spec" type="application/json">(.*?)</script>', response.content.decode())
+    return json.loads(found.group(1))
+
+
+def test_chart_page_carries_the_spec_the_bundle_draws(finished, client_for):
     client = client_for(finished.owner)
-    response = client.get(
-        reverse("execution_chart", args=[finished.execution_id]), {"x": "campaign", "y": "reach", "kind": "bar"}
-    )
-    assert response.status_code == 200 and b"<svg" in response.content
+    url = reverse("execution_chart", args=[finished.execution_id])
+    response = client.get(url, {"x": "campaign", "y": "reach"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-chart="chart-spec"' in html and "dist/charts.js" in html and "<svg" not in html
+    spec = chart_spec(response)
+    assert spec["kind"] == "bar" and spec["series"][0]["name"] == "reach" and spec["labels"]
+    assert 'data-chart-download="png"' in html and 'data-chart-download="svg"' in html
+    # every aggregation is offered, and the choice reaches DuckDB
+    assert all(f'value="{a}"' in html for a in ["sum", "avg", "min", "max", "count"])
+    counted = chart_spec(client.get(url, {"x": "campaign", "aggregation": "count"}, HTTP_HX_REQUEST="true"))
+    assert counted["y_label"] == "rows" and sum(counted["series"][0]["values"]) == finished.result.row_count
+    refused = client.get(url, {"x": "campaign", "y": "campaign"}).content.decode()
+    assert "is not numeric" in refused
 
 
 def test_compare_two_runs(finished, client_for):

@@ -100,6 +100,13 @@ def test_schema_explorer_partial_and_page(user_client, catalog_rows):
 def test_hints_list_tables_and_columns(user_client, catalog_rows):
     data = user_client.get(reverse("catalog_hints")).json()
     assert data["tables"]["dsp_impressions"] == ["campaign", "user_id", "impressions"]
+    columns = {c["name"]: c for c in data["columns"]["dsp_impressions"]}
+    assert [c["name"] for c in data["columns"]["dsp_impressions"]] == ["campaign", "user_id", "impressions"]
+    assert columns["impressions"]["kind"] == "metric" and columns["campaign"]["kind"] == "dimension"
+    assert columns["campaign"]["type"] == "STRING"
+    functions = {f["name"]: f for f in data["functions"]}
+    assert functions["COUNT"]["aggregate"] and not functions["SECONDS_BETWEEN"]["aggregate"]
+    assert "CUSTOM_PARAMETER" in functions and "GETDATE" not in functions  # AMC refuses GETDATE
 
 
 def test_search_lists_bare_table_names_when_many_match(catalog_rows):

@@ -42,7 +42,7 @@ def diagnostics_of(html: str) -> list[dict]:
 def test_new_editor_is_a_plain_form_enhanced_by_our_own_scripts(user_client):
     html = user_client.get(reverse("query_editor")).content.decode()
     assert '<form id="editor-form" method="post"' in html and '<textarea name="sql"' in html
-    assert "django-mirror/codemirror/lib/codemirror.js" in html and "js/editor.js" in html
+    assert "dist/editor.js" in html and "django-mirror" not in html
     assert f'formaction="{reverse("execution_run")}"' in html
     # CSP: every script is a file of ours or JSON data; no inline handlers or styles.
     for tag in re.findall(r"<script[^>]*>", html):

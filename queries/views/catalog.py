@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from ..catalog import distinct_tags, filter_data_sources, hint_tables, search_schema
+from ..catalog import distinct_tags, editor_hints, filter_data_sources, search_schema
 from ..forms import CatalogFilterForm
 from ..models import DataSource
 from . import wants_partial
@@ -38,7 +38,7 @@ def schema_search(request):
 
 @require_GET
 def catalog_hints(request):
-    """Table and column names for the editor's autocomplete."""
-    response = JsonResponse({"tables": hint_tables()})
+    """Tables, typed columns (dimension or metric) and AMC functions for the editor's autocomplete."""
+    response = JsonResponse(editor_hints())
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -95,8 +95,9 @@ def test_run_watch_live_then_sort_page_chart_and_download(page, connected_user, 
     download.value.save_as(path)
     assert path.read_text().splitlines()[0] == "campaign,impressions,reach"
     page.get_by_role("link", name="Chart", exact=True).click()
-    expect(page.get_by_test_id("chart").locator("svg")).to_be_visible()
-    page.get_by_label("Kind").select_option("bar")
-    expect(page).to_have_url(re.compile("kind=bar"))
+    expect(page.get_by_test_id("chart").locator(".chart-canvas canvas")).to_be_visible()
+    page.get_by_label("Kind").select_option("line")
+    expect(page).to_have_url(re.compile("kind=line"))
+    expect(page.get_by_test_id("chart").locator(".chart-canvas canvas")).to_be_visible()
     screenshot(page, "13-results-chart")
     assert page.console_errors == []

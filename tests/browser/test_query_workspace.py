@@ -18,7 +18,7 @@ GOOD = "SELECT campaign, COUNT(*) AS impressions\nFROM dsp_impressions\nGROUP BY
 
 
 def replace_editor_text(page, text: str) -> None:
-    page.locator(".CodeMirror").click()
+    page.locator(".cm-content").click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(text)
@@ -33,17 +33,17 @@ def test_example_to_editor_validation_save_and_run_dialog(page, connected_user):
     expect(page.get_by_role("heading", name=re.compile("dsp_impressions"))).to_be_visible()
     screenshot(page, "30-data-source")
     page.get_by_role("link", name="Open in editor").first.click()
-    expect(page.locator(".CodeMirror")).to_be_visible()
-    expect(page.locator(".CodeMirror-code")).to_contain_text("dsp_impressions")
+    expect(page.locator(".cm-editor")).to_be_visible()
+    expect(page.locator(".cm-content")).to_contain_text("dsp_impressions")
 
     replace_editor_text(page, BAD)
     diagnostics = page.locator("#diagnostics")
     expect(diagnostics).to_contain_text("Line 4, column 1", timeout=10_000)
-    expect(page.locator(".CodeMirror-lint-marker-error")).to_have_count(1)
+    expect(page.locator(".cm-lint-marker-error")).to_have_count(1)
     screenshot(page, "31-editor-error")
     replace_editor_text(page, GOOD)
     expect(diagnostics).to_contain_text("No problems found", timeout=10_000)
-    expect(page.locator(".CodeMirror-lint-marker-error")).to_have_count(0)
+    expect(page.locator(".cm-lint-marker-error")).to_have_count(0)
 
     page.get_by_label("Name").fill("Impressions by campaign")
     page.get_by_role("button", name="Save").click()
