@@ -19,10 +19,14 @@
     }));
   }
 
-  // Ask the server to check now: the textarea's hx-trigger listens for this event.
+  // The workbench contract (static/js/workbench.js): Ctrl/Cmd-Enter runs, Shift-Enter checks; the page listens.
+  function runNow(cm) {
+    cm.save();
+    document.dispatchEvent(new CustomEvent("workbench:run"));
+  }
   function checkNow(cm) {
     cm.save();
-    textarea.dispatchEvent(new CustomEvent("validate-now", { bubbles: true }));
+    document.dispatchEvent(new CustomEvent("workbench:check"));
   }
 
   readDiagnostics();
@@ -36,8 +40,9 @@
     lint: { getAnnotations: () => annotations, lintOnChange: false },
     hintOptions: { completeSingle: false, tables: {} },
     extraKeys: {
-      "Ctrl-Enter": checkNow,
-      "Cmd-Enter": checkNow,
+      "Ctrl-Enter": runNow,
+      "Cmd-Enter": runNow,
+      "Shift-Enter": checkNow,
       "Ctrl-Space": "autocomplete",
       "Ctrl-/": "toggleComment",
       "Cmd-/": "toggleComment",
@@ -45,6 +50,12 @@
     },
   });
   form.classList.add("editor-enhanced");
+  window.RecomAMP = window.RecomAMP || {};
+  window.RecomAMP.editor = {
+    getValue: () => editor.getValue(),
+    setValue: (text) => editor.setValue(text),  // fires "change", which syncs the textarea
+    focus: () => editor.focus(),
+  };
 
   // Keep the textarea current and let htmx (hx-trigger="input changed delay:400ms") validate as the user types.
   editor.on("change", () => {
