@@ -130,7 +130,7 @@ def _panels(request, sql: str, stored: dict, data, workflow) -> dict:
     if catalog_empty:  # nothing to check names against: say so once instead of flagging every table
         diagnostics = [d for d in diagnostics if d.code != "unknown-table"]
     preview, preview_error = None, ""
-    values_valid = parameter_form.is_valid()  # before the preview adds "missing value" errors, which do not block a save
+    values_valid = parameter_form.is_valid()  # before the preview adds "missing value" errors (not blocking a save)
     if sql.strip() and values_valid:
         window = default_window(timezone.localdate(), request.user.timezone)
         try:
