@@ -81,17 +81,6 @@
     }
   });
 
-  // A relative window has its own dates: hide the date pickers while one is chosen.
-  function syncWindow() {
-    const select = form.querySelector("select[name='wb-window_type']");
-    const dates = form.querySelector("[data-explicit-only]");
-    if (select && dates) dates.hidden = select.value !== "EXPLICIT";
-  }
-  form.addEventListener("change", (event) => {
-    if (event.target.name === "wb-window_type") syncWindow();
-  });
-  document.body.addEventListener("htmx:afterSettle", syncWindow);
-
   // --- Never lose work ---------------------------------------------------------------------------------------
   let baseline = null; // the SQL as saved (or as the page opened it)
   let formChanged = Boolean(root.dataset.unsaved);
@@ -158,7 +147,6 @@
     if (saving && !document.querySelector(".alert-error, .field-error")) localStorage.removeItem(saving);
     baseline = root.dataset.unsaved ? "\u0000" : currentSql();
     offerDraft();
-    syncWindow();
     window.setInterval(keepDraft, 1000);
     window.addEventListener("pagehide", keepDraft);
   }
