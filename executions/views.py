@@ -34,7 +34,9 @@ def execution_run(request):
     """The run dialog, for a saved workflow (?workflow=wf_…) or SQL posted from the editor."""
     workflow_id = request.GET.get("workflow") or request.POST.get("workflow")
     workflow = get_object_for_user(request.user, Workflow, workflow_id=workflow_id) if workflow_id else None
-    sql = workflow.sql if workflow else normalize_newlines(request.POST.get("sql", ""))
+    # From the editor of a saved query: the typed SQL, still that query's run (as on the editor's workbench).
+    posted_sql = normalize_newlines(request.POST.get("sql", ""))
+    sql = posted_sql or (workflow.sql if workflow else "")
     definitions = run_parameter_definitions(sql, workflow.parameter_definitions() if workflow else {})
     submitted = request.method == "POST" and "instance" in request.POST
     form = RunForm(request.POST if submitted else None, user=request.user, parameter_definitions=definitions)
@@ -48,7 +50,7 @@ def execution_run(request):
                 instance=form.cleaned_data["instance"],
                 window=form.window(),
                 workflow=workflow,
-                sql=None if workflow else sql,
+                sql=(posted_sql or None) if workflow else sql,
                 parameters=form.parameters(),
                 timeout_seconds=form.cleaned_data["timeout_minutes"] * 60,
                 delivery=form.delivery(),

@@ -135,3 +135,16 @@ def test_results_table_is_readable_and_embeddable(analyst, demo_instance):
     assert html.count('class="pager result-pager"') == 1 + (done.result.row_count > 25)
     full = analyst.get(url).content.decode()
     assert 'hx-push-url="true"' in full and "workbench.css" in full
+
+
+def test_the_editors_run_dialog_also_files_the_run_under_the_query(analyst, demo_instance, make_workflow):
+    workflow = make_workflow(demo_instance.owner, sql=SQL)
+    edited = SQL.replace("COUNT(*)", "COUNT(1)")
+    url = reverse("execution_run") + f"?workflow={workflow.workflow_id}"
+    dialog = analyst.post(url, {"sql": edited, "editing": workflow.workflow_id, "action": "run"}).content.decode()
+    assert '<input type="hidden" name="sql"' in dialog  # the typed SQL travels on to the run
+    form = {"sql": edited, "instance": demo_instance.pk, "window_type": "EXPLICIT", "start_date": "2025-11-01",
+            "end_date": "2025-11-30", "timezone": "UTC", "timeout_minutes": "360"}  # fmt: skip
+    response = analyst.post(url, form)
+    execution = Execution.objects.get()
+    assert response.status_code == 302 and execution.workflow == workflow and execution.sql_sent == edited
