@@ -60,7 +60,7 @@
       }
       pane.innerHTML = await response.text();
       if (window.htmx) window.htmx.process(pane);
-      message("Started.");
+      message("");
       document.body.dispatchEvent(new CustomEvent("workbench-finished"));  // list the new run in the history
     } catch (error) {
       message("The server could not be reached.", true);
@@ -122,7 +122,9 @@
     const banner = document.getElementById("workbench-draft");
     const draft = readDraft();
     if (!banner || !draft || draft.sql === currentSql()) return;
-    const when = new Date(draft.at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    const at = new Date(draft.at);
+    const two = (n) => String(n).padStart(2, "0"); // the app's one format: 2026-12-06 00:10 (recomamp/formats)
+    const when = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
     banner.querySelector("[data-draft-text]").textContent = "An unsaved draft of this query from " + when + " was kept.";
     banner.hidden = false;
     banner.addEventListener("click", (event) => {

@@ -55,6 +55,7 @@ def test_ctrl_enter_runs_in_place_and_a_draft_survives_leaving(page, connected_u
     assert execution.workflow == workflow and rows.count() == execution.result.row_count > 0
     expect(table.locator("th", has_text="impressions_typed")).to_have_class("num")
     expect(page.locator("#workbench-history")).to_contain_text("Succeeded")
+    expect(page.locator("#workbench-pane .wb-chart")).not_to_be_empty()  # the chart, in place too
     screenshot(page, "61-workbench-results")
 
     # Leaving with unsaved changes asks first; the draft is offered back on return.
