@@ -148,3 +148,15 @@ def test_the_editors_run_dialog_also_files_the_run_under_the_query(analyst, demo
     response = analyst.post(url, form)
     execution = Execution.objects.get()
     assert response.status_code == 302 and execution.workflow == workflow and execution.sql_sent == edited
+
+
+def test_an_empty_result_keeps_amcs_column_types_and_says_why_it_may_be_empty(analyst, demo_instance):
+    from executions import services
+    from executions.tests.test_execution_flow import WINDOW
+
+    sql = SQL.replace("GROUP BY", "WHERE campaign = 'no such campaign'\nGROUP BY")
+    done = drive(services.start_execution(owner=demo_instance.owner, instance=demo_instance, sql=sql, window=WINDOW))
+    assert done.status == Execution.Status.SUCCEEDED and done.result.row_count == 0
+    assert done.result.columns == [{"name": "campaign", "type": "string"}, {"name": "impressions", "type": "integer"}]
+    html = analyst.get(reverse("execution_results", args=[done.execution_id])).content.decode()
+    assert 'class="num"' in html and "privacy threshold" in html
