@@ -3,14 +3,16 @@
 Thin views over `executions.workbench`; the page shell is templates/executions/workbench/editor.html.
 """
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.amazon import AmazonConnectionError
 from queries.models import Workflow
+from recomamp.amc.errors import AMCError
 from recomamp.ownership import get_object_for_user
 
-from . import workbench
+from . import services, workbench
 from .models import Execution
 
 SESSION_KEY = "workbench"  # the last instance and window, per signed-in session
@@ -42,15 +44,38 @@ def workbench_run(request):
     return _pane(request, execution)
 
 
+def _execution(request, execution_id):
+    qs = Execution.objects.select_related("workflow", "instance__account", "owner")
+    return get_object_for_user(request.user, qs, execution_id=execution_id)
+
+
 @require_GET
 def workbench_pane(request, execution_id):
-    qs = Execution.objects.select_related("workflow", "instance", "owner")
-    execution = get_object_for_user(request.user, qs, execution_id=execution_id)
-    return _pane(request, execution)
+    return _pane(request, _execution(request, execution_id))
 
 
-def _pane(request, execution):
+@require_GET
+def workbench_latest(request, workflow_id):
+    """On opening a saved query: its latest run in the pane (as it left it), or nothing."""
+    latest = workbench.history(request.user, _workflow(request, workflow_id), limit=1)
+    return _pane(request, latest[0]) if latest else HttpResponse(status=204)  # 204: htmx keeps the hint
+
+
+@require_POST
+def workbench_cancel(request, execution_id):
+    execution = _execution(request, execution_id)
+    error = ""
+    if execution.is_active:
+        try:
+            execution = services.cancel_execution(execution)
+        except (AMCError, AmazonConnectionError) as exc:
+            error = f"Could not cancel: {exc}"
+    return _pane(request, execution, error=error)
+
+
+def _pane(request, execution, error=""):
     context = {
+        "cancel_error": error,
         "execution": execution,
         "result": getattr(execution, "result", None) if not execution.is_active else None,
         "elapsed": workbench.elapsed_seconds(execution),

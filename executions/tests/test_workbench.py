@@ -160,3 +160,20 @@ def test_an_empty_result_keeps_amcs_column_types_and_says_why_it_may_be_empty(an
     assert done.result.columns == [{"name": "campaign", "type": "string"}, {"name": "impressions", "type": "integer"}]
     html = analyst.get(reverse("execution_results", args=[done.execution_id])).content.decode()
     assert 'class="num"' in html and "privacy threshold" in html
+
+
+def test_a_saved_query_opens_with_its_latest_run_and_a_run_can_be_cancelled_in_place(
+    analyst, demo_instance, make_workflow, settings
+):
+    workflow = make_workflow(demo_instance.owner, sql=SQL)
+    latest = reverse("workbench_latest", args=[workflow.workflow_id])
+    assert analyst.get(latest).status_code == 204  # no run yet: the pane keeps its hint
+    settings.SANDBOX_RUNNING_SECONDS = 600  # still running on AMC when cancelled
+    analyst.post(reverse("workbench_run"), {**bar(demo_instance), "sql": SQL, "editing": workflow.workflow_id})
+    execution = Execution.objects.get()
+    pane = analyst.get(latest).content.decode()
+    assert execution.execution_id in pane and "Cancel run" in pane
+    cancelled = analyst.post(reverse("workbench_cancel", args=[execution.execution_id])).content.decode()
+    execution.refresh_from_db()
+    assert execution.status == Execution.Status.CANCELLED
+    assert "Cancelled" in cancelled and "every 2s" not in cancelled

@@ -59,7 +59,7 @@
         return;
       }
       pane.innerHTML = await response.text();
-      if (window.htmx) window.htmx.process(pane);
+      if (window.htmx) Array.from(pane.children).forEach((child) => window.htmx.process(child));
       message("");
       document.body.dispatchEvent(new CustomEvent("workbench-finished"));  // list the new run in the history
     } catch (error) {
