@@ -177,3 +177,10 @@ def test_a_saved_query_opens_with_its_latest_run_and_a_run_can_be_cancelled_in_p
     execution.refresh_from_db()
     assert execution.status == Execution.Status.CANCELLED
     assert "Cancelled" in cancelled and "every 2s" not in cancelled
+
+
+def test_the_executions_list_shows_the_window_once_in_words(analyst, demo_instance):
+    analyst.post(reverse("workbench_run"), {**bar(demo_instance), "sql": SQL})
+    html = analyst.get(reverse("execution_list")).content.decode()
+    assert ">Nov 1–30, 2025</span>" in html  # the last day read, not the exclusive end (Dec 1)
+    assert "timeWindowStart=2025-11-01T00:00:00" in html  # what was sent, on demand
