@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from recomamp.widgets import TimeZoneInput
+
 from .models import User
 
 
@@ -13,3 +15,4 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["full_name", "timezone"]
         help_texts = {"timezone": "IANA name, e.g. America/New_York. Schedules default to it."}
+        widgets = {"timezone": TimeZoneInput}

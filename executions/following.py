@@ -131,8 +131,8 @@ def fetch_results(execution_pk: int, *, client_factory=None) -> str:
     try:
         with leases.held(execution_pk, lease):
             with client_factory(execution) as client:
-                urls = client.get_download_urls(execution.instance, execution.amc_execution_id).urls
-            result = store_result(execution, list(urls))
+                links = client.get_download_urls(execution.instance, execution.amc_execution_id)
+            result = store_result(execution, list(links.urls), metadata_urls=list(links.metadata_urls))
     except Exception as exc:  # any failure: try again after a short pause, the files stay on AMC
         log.warning("result fetch failed execution=%s error=%s", execution.execution_id, exc)
         Execution.objects.filter(pk=execution_pk).update(

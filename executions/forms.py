@@ -8,7 +8,9 @@ from accounts.models import validate_timezone
 from instances.models import AMCInstance
 from queries.list_parameters import LIST_TYPES, picker_attrs
 from recomamp.bounds import BoundedDateField
+from recomamp.display import window_choice_label
 from recomamp.ownership import owned_by
+from recomamp.widgets import TimeZoneInput
 
 from .models import Execution
 from .services import RELATIVE_WINDOWS, SnowflakeTarget, WindowSpec
@@ -31,7 +33,9 @@ class RunForm(forms.Form):
     end_date = BoundedDateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive: the whole day is read."
     )
-    timezone = forms.CharField(max_length=64, initial="UTC", help_text="IANA zone the dates are read in.")
+    timezone = forms.CharField(
+        max_length=64, initial="UTC", help_text="IANA zone the dates are read in.", widget=TimeZoneInput
+    )
     timeout_minutes = forms.IntegerField(min_value=15, max_value=1440, initial=360, label="Timeout (minutes)")
     snowflake_enabled = forms.BooleanField(required=False, label="Deliver to Snowflake")
     snowflake_table = forms.RegexField(regex=r"^[A-Za-z_][A-Za-z0-9_$]{0,254}$", required=False, label="Table")
@@ -44,6 +48,10 @@ class RunForm(forms.Form):
         # The preselected (first) instance's reporting time zone, else the user's.
         first = self.fields["instance"].queryset.first()
         self.fields["timezone"].initial = (first and first.timezone) or user.timezone
+        # Relative windows in words with their dates; choosing one hides the date pickers (static/js/app.js).
+        zone = self.initial.get("timezone") or self.fields["timezone"].initial or "UTC"
+        self.fields["window_type"].choices = [(v, window_choice_label(v, label, zone)) for v, label in WINDOW_CHOICES]
+        self.fields["window_type"].widget.attrs["data-window-type"] = ""
         today = timezone.localdate()
         # AMC data lands within 48 hours: the default window is the last 7 complete days before that.
         self.fields["end_date"].initial = today - timedelta(days=2)

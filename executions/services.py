@@ -109,7 +109,8 @@ def start_execution(
     if workflow is None and not (sql or "").strip():
         raise ExecutionInputError("There is no SQL to run.")
     window.validate()
-    source_sql = workflow.sql if workflow is not None else sql
+    # A saved query's run may carry the editor's unsaved SQL: still that query's run, sent ad hoc (amc_request).
+    source_sql = sql if (sql or "").strip() else workflow.sql
     definitions = workflow.parameter_definitions() if workflow is not None else {}
     try:
         parameters = resolve_references(owner, parameters or {})  # brand lists, as they are now (brands/lists.py)

@@ -1,4 +1,5 @@
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
@@ -31,7 +32,9 @@ def execution_run(request):
     """The run dialog, for a saved workflow (?workflow=wf_…) or SQL posted from the editor."""
     workflow_id = request.GET.get("workflow") or request.POST.get("workflow")
     workflow = get_object_for_user(request.user, Workflow, workflow_id=workflow_id) if workflow_id else None
-    sql = workflow.sql if workflow else normalize_newlines(request.POST.get("sql", ""))
+    # From the editor of a saved query: the typed SQL, still that query's run (as on the editor's workbench).
+    posted_sql = normalize_newlines(request.POST.get("sql", ""))
+    sql = posted_sql or (workflow.sql if workflow else "")
     definitions = run_parameter_definitions(sql, workflow.parameter_definitions() if workflow else {})
     submitted = request.method == "POST" and "instance" in request.POST
     form = RunForm(request.POST if submitted else None, user=request.user, parameter_definitions=definitions)
@@ -45,7 +48,7 @@ def execution_run(request):
                 instance=form.cleaned_data["instance"],
                 window=form.window(),
                 workflow=workflow,
-                sql=None if workflow else sql,
+                sql=(posted_sql or None) if workflow else sql,
                 parameters=form.parameters(),
                 timeout_seconds=form.cleaned_data["timeout_minutes"] * 60,
                 delivery=form.delivery(),
@@ -137,17 +140,31 @@ def _result(request, execution_id):
     return execution, result
 
 
+PAGE_SIZES = (25, 50, 100, 200)
+
+
 def execution_results(request, execution_id):
     from .results.reader import ResultReadError, read_page
 
     execution, result = _result(request, execution_id)
     sort = request.GET.get("sort") or None
     descending = request.GET.get("dir") == "desc"
+    size = _int(request.GET.get("size"), 50)
+    size = size if size in PAGE_SIZES else 50
     try:
-        page = read_page(result, page=_int(request.GET.get("page"), 1), page_size=50, sort=sort, descending=descending)
+        number = _int(request.GET.get("page"), 1)
+        page = read_page(result, page=number, page_size=size, sort=sort, descending=descending)
     except ResultReadError as exc:
         return bad_request(request, str(exc))
-    context = {"execution": execution, "result": result, "page": page, "sort": sort, "descending": descending}
+    embed = request.GET.get("embed") == "1"  # inside the editor's workbench: swap the table only, keep the URL
+    keep = {"size": size, **({"embed": 1} if embed else {})}
+    sorted_by = {"sort": sort, "dir": "desc" if descending else "asc"} if sort else {}
+    context = {
+        "execution": execution, "result": result, "page": page, "sort": sort, "descending": descending,
+        "embed": embed, "page_sizes": PAGE_SIZES, "size": size,
+        "keep_sort": urlencode(keep), "keep_page": urlencode({**keep, **sorted_by}),
+        "keep_size": urlencode({**({"embed": 1} if embed else {}), **sorted_by}),
+    }  # fmt: skip
     template = "executions/results.html#table" if request.htmx else "executions/results.html"
     return render(request, template, context)
 

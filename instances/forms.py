@@ -1,5 +1,7 @@
 from django import forms
 
+from recomamp.widgets import TimeZoneInput
+
 from .models import AMCInstance
 
 
@@ -28,6 +30,7 @@ class InstanceLabelsForm(forms.ModelForm):
         model = AMCInstance
         fields = ["brands", "tags", "timezone"]
         help_texts = {"timezone": "Reporting time zone for this instance (IANA); blank uses yours."}
+        widgets = {"timezone": TimeZoneInput}
 
     def clean_timezone(self):
         from accounts.models import validate_timezone

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "recomamp.user_timezone.UserTimezoneMiddleware",  # instants shown in the user's zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "recomamp.edge.RejectBadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -129,6 +130,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["recomamp.formats"]  # one date format across the app (recomamp/formats/en/formats.py)
 USE_I18N = False
 USE_TZ = True
 

@@ -7,6 +7,7 @@ from instances.models import AMCInstance
 from queries.models import Workflow
 from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
+from recomamp.widgets import TimeZoneInput
 
 from . import windows
 from .models import RunSet
@@ -39,7 +40,7 @@ class WindowsForm(forms.Form):
     last = forms.IntegerField(min_value=1, max_value=windows.MAX_WINDOWS, required=False, initial=12, label="N periods")
     start_date = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end_date = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    timezone = forms.CharField(max_length=64, initial="UTC")
+    timezone = forms.CharField(max_length=64, initial="UTC", widget=TimeZoneInput)
     lag_days = forms.IntegerField(min_value=0, max_value=windows.MAX_LAG_DAYS, initial=2, label="Data lag (days)")
 
     def clean_timezone(self):

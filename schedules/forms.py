@@ -23,6 +23,7 @@ from queries.parameters import run_parameter_definitions
 from queries.validation.parameters import ParameterDefinition, ParameterError, coerce_value
 from recomamp.bounds import BoundedDateField
 from recomamp.ownership import owned_by
+from recomamp.widgets import TimeZoneInput
 
 from . import planning, presets, saving, timing, windows, wizard_data
 from .models import Schedule
@@ -103,7 +104,8 @@ class ScheduleForm(forms.Form):
         required=False, max_length=120, label="Cron expression",
         help_text="Five fields: minute hour day-of-month month day-of-week, e.g. 0 6 * * 1-5.",
     )  # fmt: skip
-    timezone = forms.CharField(max_length=64, label="Time zone", help_text="IANA name, e.g. America/New_York.")
+    timezone = forms.CharField(max_length=64, label="Time zone", help_text="IANA name, e.g. America/New_York.",
+                               widget=TimeZoneInput)  # fmt: skip
     start_date = BoundedDateField(widget=date_input(), label="Starts on")
     end_date = BoundedDateField(required=False, widget=date_input(), label="Ends on", help_text="Optional; inclusive.")
     is_active = forms.BooleanField(required=False, label="Active", help_text="Paused schedules keep their history.")

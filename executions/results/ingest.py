@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.models import Execution, ExecutionResult
+from executions.results.metadata import declared_types
 
 from . import duckdb_connect, infer_types, sidecar_name, storage_column
 from .typecheck import checked_types
@@ -83,11 +84,13 @@ class ResultHeaderMismatchError(ResultFormatError):
     """The result's files do not share one header, so they cannot be joined."""
 
 
-def store_result(execution: Execution, urls: list[str], *, http: httpx.Client | None = None) -> ExecutionResult:
+def store_result(
+    execution: Execution, urls: list[str], *, http: httpx.Client | None = None, metadata_urls=()
+) -> ExecutionResult:
     """Fetch the result files at `urls` (in order), store them joined and return the execution's result."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="recomamp-result-") as folder:
-        fetched = fetch_files(urls, Path(folder), http=http)
+        fetched = fetch_files(urls, Path(folder), http=http, metadata_urls=metadata_urls)
         return _save(execution, fetched, started)
 
 
@@ -102,7 +105,7 @@ class FetchedResult:
     source_files: int
 
 
-def fetch_files(urls: list[str], folder: Path, *, http: httpx.Client | None = None) -> FetchedResult:
+def fetch_files(urls: list[str], folder: Path, *, http: httpx.Client | None = None, metadata_urls=()) -> FetchedResult:
     """Download, join and check the result files into `folder` (result.csv and its Parquet copy)."""
     if not urls:
         raise ResultFormatError("AMC returned no result files to download.")
@@ -112,11 +115,14 @@ def fetch_files(urls: list[str], folder: Path, *, http: httpx.Client | None = No
     try:
         with open(csv_path, "wb") as out:
             header = download_joined(client, urls, out)
+        declared = declared_types(metadata_urls, client) if metadata_urls else {}
     finally:
         if http is None:
             client.close()
     sample = sample_csv(csv_path, len(header))
     row_count, types = build_sidecar(csv_path, parquet_path, infer_types(len(header), sample))
+    if not row_count:  # nothing to infer from: the types AMC declares (results/metadata.py)
+        types = [declared.get(name, kind) for name, kind in zip(header, types, strict=True)]
     columns = [{"name": name, "type": kind} for name, kind in zip(header, types, strict=True)]
     return FetchedResult(csv_path, parquet_path, columns, row_count, len(urls))
 

@@ -77,9 +77,11 @@ def _editor(request, workflow):
         except FormatError as exc:
             notice = str(exc)
     panels = _panels(request, sql, stored, data, workflow)
+    save_error = ""
     if action == "save":
         form = WorkflowForm(data, instance=workflow or Workflow(owner=request.user, template=template))
-        if form.is_valid() and panels["parameter_form"].is_valid():
+        # A value left empty is a query without a default, not a reason to refuse the save (only malformed ones are).
+        if form.is_valid() and panels["values_valid"]:
             saved = save_workflow(
                 form.save(commit=False),
                 definitions_to_json(panels["definitions"], panels["parameter_form"].values()),
@@ -88,6 +90,9 @@ def _editor(request, workflow):
             )
             messages.success(request, f"Saved {saved.workflow_id}.")
             return redirect("workflow_edit", workflow_id=saved.workflow_id)
+        save_error = "Not saved: " + (
+            "correct the fields marked below." if form.errors else "correct the parameter values marked below."
+        )
     elif data is not None:  # validate, format or check: keep what was typed without flagging unsaved fields
         form = WorkflowForm(initial={**data.dict(), "sql": sql}, instance=workflow)
     else:
@@ -100,6 +105,7 @@ def _editor(request, workflow):
         "query_template": template,
         "check_form": check_form,
         "format_notice": notice,
+        "save_error": save_error,
         "amc_check": _check_with_amc(request, check_form, panels) if action == "check" else None,
         "jump": _jump_target(request),
         "schema_q": "",
@@ -126,7 +132,8 @@ def _panels(request, sql: str, stored: dict, data, workflow) -> dict:
     if catalog_empty:  # nothing to check names against: say so once instead of flagging every table
         diagnostics = [d for d in diagnostics if d.code != "unknown-table"]
     preview, preview_error = None, ""
-    if sql.strip() and parameter_form.is_valid():
+    values_valid = parameter_form.is_valid()  # before the preview adds "missing value" errors (not blocking a save)
+    if sql.strip() and values_valid:
         window = default_window(timezone.localdate(), request.user.timezone)
         try:
             # The form's values are the whole truth here: a cleared field must not fall back to a stored default.
@@ -144,6 +151,7 @@ def _panels(request, sql: str, stored: dict, data, workflow) -> dict:
         "catalog_empty": catalog_empty,
         "preview": preview,
         "preview_error": preview_error,
+        "values_valid": values_valid,
     }
 
 

@@ -23,3 +23,20 @@ document.addEventListener("click", (event) => {
   const text = [...table.rows].map((row) => [...row.cells].map((cell) => cell.innerText.split("\n")[0]).join("\t")).join("\n");
   navigator.clipboard.writeText(text).then(() => { button.textContent = "Copied"; });
 });
+
+// A relative time window (AMC's) has its own dates: hide the date pickers while one is chosen.
+function syncWindowTypes() {
+  document.querySelectorAll("select[data-window-type]").forEach((select) => {
+    const prefix = select.name.replace(/window_type$/, "");
+    ["start_date", "end_date"].forEach((name) => {
+      const input = select.form && select.form.elements[prefix + name];
+      const box = input && (input.closest("[data-explicit-only]") || input.closest(".field"));
+      if (box) box.style.display = select.value === "EXPLICIT" ? "" : "none";
+    });
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-window-type]")) syncWindowTypes();
+});
+document.addEventListener("htmx:afterSettle", syncWindowTypes);
+syncWindowTypes();

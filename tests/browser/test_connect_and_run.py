@@ -86,7 +86,7 @@ def test_run_watch_live_then_sort_page_chart_and_download(page, connected_user, 
     page.get_by_role("link", name="impressions").click()  # second click: descending
     expect(page).to_have_url(re.compile("sort=impressions&dir=desc"))
     expect(table.locator("th", has_text="impressions")).to_contain_text("▼")
-    values = [int(v) for v in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    values = [int(v.replace(",", "")) for v in table.locator("tbody tr td:nth-child(2)").all_inner_texts()]
     assert values == sorted(values, reverse=True)
     screenshot(page, "12-results-table")
     with page.expect_download() as download:
