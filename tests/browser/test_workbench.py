@@ -24,7 +24,7 @@ def test_ctrl_enter_runs_in_place_and_a_draft_survives_leaving(page, connected_u
     instance = AMCInstance.objects.get(owner=connected_user, instance_id=DEMO_INSTANCE_ID)
     sign_in(page, connected_user.email)
     page.goto(f"/queries/mine/{workflow.workflow_id}/edit/")
-    expect(page.locator(".CodeMirror")).to_be_visible()
+    expect(page.locator(".cm-editor")).to_be_visible()
     page.locator("select[name='wb-instance']").select_option(str(instance.pk))
     page.locator("select[name='wb-window_type']").select_option("PREVIOUS_MONTH")
     expect(page.get_by_label("From")).to_be_hidden()  # a relative window hides the date pickers
@@ -67,9 +67,9 @@ def test_ctrl_enter_runs_in_place_and_a_draft_survives_leaving(page, connected_u
     page.goto(f"/queries/mine/{workflow.workflow_id}/edit/")
     banner = page.locator("#workbench-draft")
     expect(banner).to_contain_text("An unsaved draft of this query")
-    expect(page.locator(".CodeMirror-code")).not_to_contain_text("impressions_typed")
+    expect(page.locator(".cm-content")).not_to_contain_text("impressions_typed")
     screenshot(page, "62-workbench-draft")
     banner.get_by_role("button", name="Restore draft").click()
-    expect(page.locator(".CodeMirror-code")).to_contain_text("impressions_typed")
+    expect(page.locator(".cm-content")).to_contain_text("impressions_typed")
     expect(banner).to_be_hidden()
     assert page.console_errors == []
