@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from recomamp.amc import errors as amc_errors
 
+from . import retry
 from .models import Execution
 from .signals import execution_finished as execution_finished_signal
 
@@ -155,7 +156,8 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
                 "error_end_column": position["end_column"],
             }
         moved = rows.update(
-            status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
+            status=Execution.Status.FAILED, amc_status=status, error_kind=retry.amc_failure_kind(status, reason),
+            error_message=reason,
             finished_at=now, last_polled_at=now, lease_until=None, **fields,
         )  # fmt: skip
         if moved:

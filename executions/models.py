@@ -1,16 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
-from recomamp.amc import errors as amc_errors
 from recomamp.crypto import EncryptedSecret
 from recomamp.ids import new_readable_id
-
-# Failures that may pass if the same request is tried again later: AMC throttling, 5xx, timeouts, lost
-# connections, and our own timeout/connection kinds. SQL and permission errors fail the same way every time.
-TRANSIENT_ERRORS = (
-    amc_errors.AMCThrottledError, amc_errors.AMCServerError, amc_errors.AMCTimeoutError, amc_errors.AMCConnectionError,
-)  # fmt: skip
-TRANSIENT_ERROR_KINDS = frozenset({error.__name__ for error in TRANSIENT_ERRORS} | {"timeout", "connection"})
 
 
 class Execution(models.Model):
@@ -112,8 +104,10 @@ class Execution(models.Model):
 
     @property
     def failed_transiently(self) -> bool:
-        """Failed for a reason that may pass (throttling, 5xx, timeouts): worth retrying later."""
-        return self.status == self.Status.FAILED and self.error_kind in TRANSIENT_ERROR_KINDS
+        """Failed for a reason that may pass (the rule is `executions.retry.classify`): worth retrying later."""
+        from .retry import RETRY, classify
+
+        return self.status == self.Status.FAILED and classify(self.error_kind) == RETRY
 
     @property
     def duration(self):

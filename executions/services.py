@@ -24,7 +24,7 @@ from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
 from recomamp.ids import new_readable_id
 
-from . import lifecycle
+from . import lifecycle, retry
 from .models import Execution
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,8 @@ def submit_execution(execution_pk: int, *, client_factory: ClientFactory = defau
                 amc_execution = _submit_saved(client, execution)
             else:
                 amc_execution = _submit_adhoc(client, execution)
-    except AmazonConnectionError as exc:
-        lifecycle.fail_execution(execution, "connection", str(exc))
+    except AmazonConnectionError as exc:  # re-authorisation never retries; a refresh that failed for now may
+        lifecycle.fail_execution(execution, retry.kind_of(exc), str(exc))
         return "failed"
     except amc_errors.AMCThrottledError as exc:
         # 429 means nothing was created: try again after AMC's Retry-After.

@@ -140,9 +140,10 @@ def _apply(cell: Cell, now: datetime) -> bool:
     else:
         cell.error = f"{execution.error_kind}: {execution.error_message}".strip(": ")
         cell.error_line, cell.error_column = execution.error_line, execution.error_column
-        transient = execution.error_kind in engine.TRANSIENT_ERROR_KINDS
+        transient = execution.failed_transiently  # one rule for every retry: executions.retry
         if transient and cell.attempts <= cell.run_set.max_retries and cell.run_set.status == RunSet.Status.RUNNING:
-            cell.status, cell.next_attempt_at, cell.finished_at = Cell.Status.RETRYING, now + RETRY_DELAY, None
+            cell.status, cell.finished_at = Cell.Status.RETRYING, None
+            cell.next_attempt_at = now + engine.retry.backoff(cell.attempts, RETRY_DELAY)
         else:
             cell.status = Cell.Status.FAILED
     cell.save()

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from executions import quotas
+from executions import quotas, retry
 from executions.models import Execution
 from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, start_execution
 
@@ -286,7 +286,8 @@ def _record_outcome(run_pk: int, now: datetime) -> str:
             run.status = ScheduleRun.Status.RETRYING
             run.reason = f"Attempt {run.attempts} failed ({execution.error_kind}); retrying."
             run.error = f"{execution.execution_id}: {execution.error_message}"
-            run.next_attempt_at = now + timedelta(minutes=schedule.retry_delay_minutes)
+            # The schedule's delay, doubled per attempt (executions.retry: one rule for every retry).
+            run.next_attempt_at = now + retry.backoff(run.attempts, timedelta(minutes=schedule.retry_delay_minutes))
             run.save()
             return "retrying"
         status = (

@@ -23,7 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from . import clock, conf, downloads, engine_bridge, windows, workflows
+from . import clock, conf, downloads, engine_bridge, faults, windows, workflows
 from .models import SandboxExecution, SandboxInstance
 from .responses import ApiError, as_bool, as_int
 
@@ -211,6 +211,8 @@ def _finish(execution: SandboxExecution) -> None:
     if conf.get("SANDBOX_RUNNING_SECONDS") > execution.timeout_seconds:
         status = Status.FAILED
         reason = f"Workflow execution exceeded its timeout of {execution.timeout_seconds} seconds."
+    elif internal := faults.internal_failure():
+        status, reason = Status.FAILED, internal
     else:
         try:
             result = engine_bridge.run(execution)
@@ -218,7 +220,7 @@ def _finish(execution: SandboxExecution) -> None:
             status, reason = Status.FAILED, str(failure)
         except Exception:
             log.exception("sandbox execution %s: the engine failed", execution.execution_id)
-            status, reason = Status.FAILED, "Internal error while running the query."
+            status, reason = Status.FAILED, faults.INTERNAL_FAILURE_REASON
         else:
             status, reason, row_count = Status.SUCCEEDED, "", len(result.rows)
             if not execution.request.get("skipPublish"):
