@@ -14,12 +14,19 @@ class Execution(models.Model):
         SUBMITTING = "submitting", "Submitting"
         QUEUED = "queued", "Queued on AMC"
         RUNNING = "running", "Running"
+        PUBLISHING = "publishing", "Publishing on AMC"
         FETCHING = "fetching", "Fetching results"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    ACTIVE_STATUSES = (Status.PENDING, Status.SUBMITTING, Status.QUEUED, Status.RUNNING, Status.FETCHING)
+    ACTIVE_STATUSES = (
+        Status.PENDING, Status.SUBMITTING, Status.QUEUED, Status.RUNNING, Status.PUBLISHING, Status.FETCHING,
+    )  # fmt: skip
+    # AMC holds these and we poll them: AMC's PENDING, RUNNING and PUBLISHING.
+    POLLED_STATUSES = (Status.QUEUED, Status.RUNNING, Status.PUBLISHING)
+    # Count as running on AMC for its per-instance concurrency (a submission may already be there).
+    ON_AMC_STATUSES = (Status.SUBMITTING, *POLLED_STATUSES)
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     class Trigger(models.TextChoices):
@@ -73,6 +80,8 @@ class Execution(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_failures = models.PositiveIntegerField(default=0)
+    # Cancel asked while the submission was under way: the submitting worker cancels on AMC once it has the id.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

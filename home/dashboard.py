@@ -55,7 +55,7 @@ def health_report(now=None) -> dict:
     now = now or timezone.now()
     overdue = Schedule.objects.filter(is_active=True, next_run_at__lt=now - timedelta(minutes=5)).count()
     past_timeout = Execution.objects.filter(
-        status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING],
+        status__in=Execution.POLLED_STATUSES,
         submitted_at__lt=now - timedelta(hours=24, minutes=10),
     ).count()
     return {

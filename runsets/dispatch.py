@@ -89,6 +89,9 @@ def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
     try:
         with transaction.atomic():  # a savepoint: a refused input fails this cell only
             execution = engine.start_cell_execution(cell, run_set)
+    except engine.QuotaExceeded:  # teammates filled AMC's slots on this instance: the cell waits its turn
+        Cell.objects.filter(pk=cell.pk).update(next_attempt_at=now + RETRY_DELAY)
+        return
     except engine.ExecutionInputError as exc:
         _fail(cell, now, str(exc))
         return

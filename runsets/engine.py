@@ -6,11 +6,19 @@ recovery, adoption and polling are the execution layer's; cancelling goes throug
 
 from executions import quotas, retry
 from executions.models import Execution
-from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, cancel_execution, start_execution
+from executions.services import (
+    ExecutionInputError,
+    QuotaExceeded,
+    SnowflakeTarget,
+    WindowSpec,
+    cancel_execution,
+    start_execution,
+)
 from executions.signals import execution_finished
 
 __all__ = [
-    "Execution", "ExecutionInputError", "execution_finished", "quotas", "retry", "start_cell_execution", "cancel",
+    "Execution", "ExecutionInputError", "QuotaExceeded", "execution_finished", "quotas", "retry",
+    "start_cell_execution", "cancel",
 ]  # fmt: skip
 
 
