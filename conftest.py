@@ -97,6 +97,7 @@ def amc_sandbox(live_server, settings, sandbox_dataset, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SANDBOX_PENDING_SECONDS = 0
     settings.SANDBOX_RUNNING_SECONDS = 0
+    settings.SANDBOX_PUBLISHING_SECONDS = 0
     settings.SANDBOX_FAULTS = {}
     settings.AMC_REQUEST_TIMEOUT = 10
     faults.reset()

@@ -40,6 +40,10 @@ class AmazonConnectionError(Exception):
     """The user's Amazon connection cannot be used; the message tells them what to do."""
 
 
+class ReauthorizationRequired(AmazonConnectionError):
+    """Only the user can fix it (not connected, refresh token revoked or expired): trying again never helps."""
+
+
 class OAuthError(Exception):
     """The OAuth callback cannot be accepted (state mismatch, denied consent, bad code)."""
 
@@ -253,9 +257,9 @@ class ConnectionTokenProvider:
     def _connection(self) -> AmazonConnection:
         connection = AmazonConnection.objects.filter(user=self.user).first()
         if connection is None or not connection.has_tokens:
-            raise AmazonConnectionError("Amazon Ads is not connected. Connect it on your profile page.")
+            raise ReauthorizationRequired("Amazon Ads is not connected. Connect it on your profile page.")
         if connection.status != AmazonConnection.Status.ACTIVE:
-            raise AmazonConnectionError(connection.last_error or "Reconnect Amazon Ads on your profile page.")
+            raise ReauthorizationRequired(connection.last_error or "Reconnect Amazon Ads on your profile page.")
         return connection
 
     def _usable_until(self, connection: AmazonConnection) -> datetime | None:
@@ -298,7 +302,7 @@ class ConnectionTokenProvider:
                 with transaction.atomic():
                     connection = AmazonConnection.objects.select_for_update().get(pk=connection.pk)
             if connection.status != AmazonConnection.Status.ACTIVE:
-                raise AmazonConnectionError(connection.last_error)
+                raise ReauthorizationRequired(connection.last_error)
             if outcome.result == "transient_failure":
                 raise AmazonConnectionError(connection.last_error)
             self._token, self._good_until = connection.access_token, self._usable_until(connection)

@@ -53,7 +53,7 @@ def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_fa
     """Poll executions whose next poll is due, concurrently (each thread claims its rows by lease)."""
     client_factory = client_factory or services.default_client
     due = list(
-        Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING], next_poll_at__lte=now)
+        Execution.objects.filter(status__in=Execution.POLLED_STATUSES, next_poll_at__lte=now)
         .filter(lease_free(now))
         .order_by("next_poll_at")
         .values_list("pk", "next_poll_at")[:limit]
@@ -227,6 +227,7 @@ def adopt_existing_submission(execution: Execution, client_factory) -> bool:
     for candidate in sorted(matching, key=lambda c: c.create_time or since):
         if lifecycle.record_submission(execution, candidate.execution_id, candidate.status):
             log.info("recovery adopted execution=%s amc_execution=%s", execution.execution_id, candidate.execution_id)
+            services.honour_cancel_request(execution.pk, client_factory)
             return True
     return False
 
@@ -253,7 +254,7 @@ def fail_timed_out(now, client_factory) -> int:
         output_field=DateTimeField(),
     )
     overdue = (
-        Execution.objects.filter(status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING])
+        Execution.objects.filter(status__in=Execution.POLLED_STATUSES)
         .annotate(deadline=deadline)
         .filter(deadline__lt=now)
         .select_related("owner", "instance__account")[:100]
@@ -281,7 +282,7 @@ def advance(execution_pk: int, *, now=None, client_factory=None) -> str:
     execution = Execution.objects.get(pk=execution_pk)
     if execution.status == Execution.Status.PENDING:
         return services.submit_execution(execution_pk, client_factory=client_factory)
-    if execution.status in (Execution.Status.QUEUED, Execution.Status.RUNNING):
+    if execution.status in Execution.POLLED_STATUSES:
         if execution.next_poll_at and execution.next_poll_at <= now:
             _poll_one(execution_pk, execution.next_poll_at, now, client_factory)
         return "polled"

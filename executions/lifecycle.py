@@ -4,7 +4,9 @@ Each transition is a conditional update (`filter(status=…).update(…)`), so a
 django-q2 delivers a task twice or several workers race; a function returns whether it moved the row. No other
 module writes `Execution.status` (tests/test_architecture.py checks it).
 
-PENDING → SUBMITTING → QUEUED/RUNNING → FETCHING → SUCCEEDED, with FAILED and CANCELLED from any active state.
+PENDING → SUBMITTING → QUEUED/RUNNING/PUBLISHING (AMC's PENDING, RUNNING, PUBLISHING, as AMC reports them) →
+FETCHING → SUCCEEDED, with FAILED and CANCELLED from any active state. A cancel asked during SUBMITTING is
+recorded (`request_cancel`) and carried out by the submitting worker once AMC has given an id.
 """
 
 import logging
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from recomamp.amc import errors as amc_errors
 
+from . import retry
 from .models import Execution
 from .signals import execution_finished as execution_finished_signal
 
@@ -24,9 +27,24 @@ FIRST_POLL_AFTER = timedelta(seconds=5)
 SUBMIT_TASK_GRACE = timedelta(seconds=30)
 
 
+# AMC's statuses of an execution it holds, and ours for each (anything else AMC may add waits as queued).
+AMC_ACTIVE_STATUSES = {
+    "PENDING": Execution.Status.QUEUED,
+    "RUNNING": Execution.Status.RUNNING,
+    "PUBLISHING": Execution.Status.PUBLISHING,
+}
+
+
+def _ours(amc_status: str) -> str:
+    return AMC_ACTIVE_STATUSES.get(amc_status, Execution.Status.QUEUED)
+
+
 def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | None = None) -> bool:
-    """PENDING → SUBMITTING: only one caller claims the row, holding its lease (`executions.leases`) meanwhile."""
-    claimed = Execution.objects.filter(pk=execution_pk, status=Execution.Status.PENDING).update(
+    """PENDING → SUBMITTING: only one caller claims the row (never one whose cancel was asked for), holding its
+    lease (`executions.leases`) meanwhile."""
+    claimed = Execution.objects.filter(
+        pk=execution_pk, status=Execution.Status.PENDING, cancel_requested_at__isnull=True
+    ).update(
         status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now, lease_until=lease_until
     )
     return claimed == 1
@@ -40,11 +58,10 @@ def uses_saved_workflow(execution: Execution) -> bool:
 def record_submission(execution: Execution, amc_execution_id: str, amc_status: str) -> bool:
     """Store AMC's id; conditional so that a late answer never overwrites a recovery that already adopted one."""
     now = timezone.now()
-    status = Execution.Status.RUNNING if amc_status == "RUNNING" else Execution.Status.QUEUED
     updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING, amc_execution_id="").update(
         amc_execution_id=amc_execution_id,
         amc_workflow_id=execution.workflow.workflow_id if uses_saved_workflow(execution) else "",
-        status=status,
+        status=_ours(amc_status),
         amc_status=amc_status,
         submitted_at=now,
         next_poll_at=now + FIRST_POLL_AFTER,
@@ -118,6 +135,28 @@ def cancel_pending(execution: Execution) -> bool:
     )
 
 
+def request_cancel(execution: Execution) -> bool:
+    """Cancel asked while the submission is under way (no AMC id yet): recorded for the submitting worker."""
+    now = timezone.now()
+    return bool(
+        Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING, amc_execution_id="").update(
+            cancel_requested_at=now, updated_at=now
+        )
+    )
+
+
+def cancel_if_requested(execution_pk: int) -> bool:
+    """PENDING → CANCELLED for a row whose cancel was asked while it was being submitted (it came back to
+    PENDING after a 429 or an unanswered submission that recovery released)."""
+    now = timezone.now()
+    cancelled = Execution.objects.filter(
+        pk=execution_pk, status=Execution.Status.PENDING, cancel_requested_at__isnull=False
+    ).update(status=Execution.Status.CANCELLED, finished_at=now, updated_at=now)
+    if cancelled:
+        execution_finished(execution_pk)
+    return bool(cancelled)
+
+
 def poll_interval(execution: Execution, now) -> timedelta:
     """Poll often at first, then back off: most AMC runs take 15 minutes or more."""
     age = now - (execution.submitted_at or now)
@@ -132,8 +171,7 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
     """Move our row to what AMC reports. Terminal moves are conditional, so they happen exactly once."""
     now = now or timezone.now()
     status = amc_execution.status
-    active = [Execution.Status.QUEUED, Execution.Status.RUNNING]
-    rows = Execution.objects.filter(pk=execution.pk, status__in=active)
+    rows = Execution.objects.filter(pk=execution.pk, status__in=Execution.POLLED_STATUSES)
     if status == "SUCCEEDED":
         moved = rows.update(
             status=Execution.Status.FETCHING,
@@ -157,7 +195,8 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
                 "error_end_column": position["end_column"],
             }
         moved = rows.update(
-            status=Execution.Status.FAILED, amc_status=status, error_kind=status.lower(), error_message=reason,
+            status=Execution.Status.FAILED, amc_status=status, error_kind=retry.amc_failure_kind(status, reason),
+            error_message=reason,
             finished_at=now, last_polled_at=now, lease_until=None, **fields,
         )  # fmt: skip
         if moved:
@@ -168,11 +207,12 @@ def apply_amc_status(execution: Execution, amc_execution, *, now=None) -> None:
         ):
             execution_finished(execution.pk)
     else:
-        running = status == "RUNNING"
+        ours = _ours(status)
+        started = ours != Execution.Status.QUEUED
         rows.update(
-            status=Execution.Status.RUNNING if running else Execution.Status.QUEUED,
+            status=ours,
             amc_status=status,
-            started_at=execution.started_at or (now if running else None),
+            started_at=execution.started_at or (now if started else None),
             last_polled_at=now,
             next_poll_at=now + poll_interval(execution, now),
             lease_until=None,

@@ -1,16 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
-from recomamp.amc import errors as amc_errors
 from recomamp.crypto import EncryptedSecret
 from recomamp.ids import new_readable_id
-
-# Failures that may pass if the same request is tried again later: AMC throttling, 5xx, timeouts, lost
-# connections, and our own timeout/connection kinds. SQL and permission errors fail the same way every time.
-TRANSIENT_ERRORS = (
-    amc_errors.AMCThrottledError, amc_errors.AMCServerError, amc_errors.AMCTimeoutError, amc_errors.AMCConnectionError,
-)  # fmt: skip
-TRANSIENT_ERROR_KINDS = frozenset({error.__name__ for error in TRANSIENT_ERRORS} | {"timeout", "connection"})
 
 
 class Execution(models.Model):
@@ -22,12 +14,19 @@ class Execution(models.Model):
         SUBMITTING = "submitting", "Submitting"
         QUEUED = "queued", "Queued on AMC"
         RUNNING = "running", "Running"
+        PUBLISHING = "publishing", "Publishing on AMC"
         FETCHING = "fetching", "Fetching results"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    ACTIVE_STATUSES = (Status.PENDING, Status.SUBMITTING, Status.QUEUED, Status.RUNNING, Status.FETCHING)
+    ACTIVE_STATUSES = (
+        Status.PENDING, Status.SUBMITTING, Status.QUEUED, Status.RUNNING, Status.PUBLISHING, Status.FETCHING,
+    )  # fmt: skip
+    # AMC holds these and we poll them: AMC's PENDING, RUNNING and PUBLISHING.
+    POLLED_STATUSES = (Status.QUEUED, Status.RUNNING, Status.PUBLISHING)
+    # Count as running on AMC for its per-instance concurrency (a submission may already be there).
+    ON_AMC_STATUSES = (Status.SUBMITTING, *POLLED_STATUSES)
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     class Trigger(models.TextChoices):
@@ -85,6 +84,8 @@ class Execution(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     poll_failures = models.PositiveIntegerField(default=0)
+    # Cancel asked while the submission was under way: the submitting worker cancels on AMC once it has the id.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -118,8 +119,10 @@ class Execution(models.Model):
 
     @property
     def failed_transiently(self) -> bool:
-        """Failed for a reason that may pass (throttling, 5xx, timeouts): worth retrying later."""
-        return self.status == self.Status.FAILED and self.error_kind in TRANSIENT_ERROR_KINDS
+        """Failed for a reason that may pass (the rule is `executions.retry.classify`): worth retrying later."""
+        from .retry import RETRY, classify
+
+        return self.status == self.Status.FAILED and classify(self.error_kind) == RETRY
 
     @property
     def duration(self):

@@ -25,7 +25,7 @@ from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
 from recomamp.ids import new_readable_id
 
-from . import leases, lifecycle
+from . import leases, lifecycle, quotas, retry
 from .models import Execution
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,10 @@ class ExecutionInputError(ValueError):
     def __init__(self, message: str, parameter: str | None = None):
         super().__init__(message)
         self.parameter = parameter
+
+
+class QuotaExceeded(ExecutionInputError):
+    """AMC's per-instance limit (shared by the team, `executions.quotas`) leaves no room now; nothing was saved."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,8 @@ def start_execution(
 ) -> Execution:
     """Record an execution with the exact SQL, parameters and window it will send, then queue its submission.
 
-    Raises ExecutionInputError (nothing saved) when the input cannot be sent.
+    Raises ExecutionInputError (nothing saved) when the input cannot be sent, QuotaExceeded when AMC's limits for
+    the instance (counted for everyone using it) leave no room now.
     """
     if instance.owner_id != owner.pk or (workflow is not None and workflow.owner_id != owner.pk):
         raise ExecutionInputError("That instance or query does not belong to you.")
@@ -121,6 +126,11 @@ def start_execution(
         raise ExecutionInputError("The timeout must be between 900 seconds (15 minutes) and 86400 (24 hours).")
 
     with transaction.atomic():
+        # Count and create under the instance's lock: two processes never both take AMC's last slot.
+        quotas.lock_instance(instance)
+        adhoc = not amc_request.runs_saved_workflow(workflow, prepared)
+        if problem := quotas.problem(instance, timezone.now(), adhoc=adhoc):
+            raise QuotaExceeded(problem)
         execution = Execution(
             owner=owner,
             workflow=workflow,
@@ -187,6 +197,8 @@ def _window(execution: Execution) -> TimeWindow:
 
 def submit_execution(execution_pk: int, *, client_factory: ClientFactory = default_client) -> str:
     """Claim a pending execution and submit it to AMC. Safe to call twice: only one call claims the row."""
+    if lifecycle.cancel_if_requested(execution_pk):
+        return "cancelled"
     now = timezone.now()
     lease = now + leases.length()
     if not lifecycle.claim_submission(execution_pk, now, lease_until=lease):
@@ -200,8 +212,8 @@ def submit_execution(execution_pk: int, *, client_factory: ClientFactory = defau
                 amc_execution = _submit_saved(client, execution)
             else:
                 amc_execution = _submit_adhoc(client, execution)
-    except AmazonConnectionError as exc:
-        lifecycle.fail_execution(execution, "connection", str(exc))
+    except AmazonConnectionError as exc:  # re-authorisation never retries; a refresh that failed for now may
+        lifecycle.fail_execution(execution, retry.kind_of(exc), str(exc))
         return "failed"
     except amc_errors.AMCThrottledError as exc:
         # 429 means nothing was created: try again after AMC's Retry-After.
@@ -216,7 +228,8 @@ def submit_execution(execution_pk: int, *, client_factory: ClientFactory = defau
     except amc_errors.AMCError as exc:
         lifecycle.fail_with_amc_error(execution, exc)
         return "failed"
-    lifecycle.record_submission(execution, amc_execution.execution_id, amc_execution.status)
+    if lifecycle.record_submission(execution, amc_execution.execution_id, amc_execution.status):
+        honour_cancel_request(execution.pk, client_factory)
     return "submitted"
 
 
@@ -241,17 +254,37 @@ def _submit_saved(client: AMCClient, execution: Execution):
 
 
 def cancel_execution(execution: Execution, *, client_factory: ClientFactory = default_client) -> Execution:
-    """Cancel on AMC (PUT), then read back the state AMC confirms. Not yet submitted: cancelled locally."""
-    local = lifecycle.cancel_pending(execution)
-    if not local and execution.amc_execution_id and execution.is_active:
-        with client_factory(execution) as client:
-            client.cancel_execution(execution.instance, execution.amc_execution_id)
-            confirmed = client.get_execution(execution.instance, execution.amc_execution_id)
-        lifecycle.apply_amc_status(execution, confirmed)
+    """Cancel on AMC (PUT), then read back the state AMC confirms. Not yet submitted: cancelled locally. Being
+    submitted (no AMC id yet): the cancel is recorded and the submitting worker cancels on AMC once it has the id."""
+    if not lifecycle.cancel_pending(execution) and not lifecycle.request_cancel(execution):
+        execution.refresh_from_db()  # the submission may have got its AMC id meanwhile
+        if execution.amc_execution_id and execution.is_active:
+            _cancel_on_amc(execution, client_factory)
     execution.refresh_from_db()
     if execution.status == Execution.Status.CANCELLED:
         lifecycle.execution_finished(execution.pk)
     return execution
+
+
+def _cancel_on_amc(execution: Execution, client_factory: ClientFactory) -> None:
+    with client_factory(execution) as client:
+        client.cancel_execution(execution.instance, execution.amc_execution_id)
+        confirmed = client.get_execution(execution.instance, execution.amc_execution_id)
+    lifecycle.apply_amc_status(execution, confirmed)
+
+
+def honour_cancel_request(execution_pk: int, client_factory: ClientFactory = default_client) -> bool:
+    """Cancel on AMC an execution whose cancel was asked while it was being submitted (it now has AMC's id)."""
+    execution = Execution.objects.select_related("owner", "instance__account").get(pk=execution_pk)
+    if execution.cancel_requested_at is None or not execution.amc_execution_id or not execution.is_active:
+        return False
+    try:
+        _cancel_on_amc(execution, client_factory)
+    except (amc_errors.AMCError, AmazonConnectionError) as exc:  # still running on AMC: the user can cancel again
+        log.warning("could not cancel on AMC as asked execution=%s error=%s", execution.execution_id, exc)
+        return False
+    log.info("cancelled on AMC as asked during submission execution=%s", execution.execution_id)
+    return True
 
 
 def rerun_execution(execution: Execution, *, trigger: str = Execution.Trigger.MANUAL) -> Execution:

@@ -105,7 +105,10 @@ def execution_cancel(request, execution_id):
         except (AMCError, AmazonConnectionError) as exc:
             messages.error(request, f"Could not cancel: {exc}")
         else:
-            messages.success(request, f"AMC reports the execution as {execution.get_status_display().lower()}.")
+            if execution.status == execution.Status.SUBMITTING:
+                messages.success(request, "Cancel requested: it is cancelled on AMC as soon as AMC accepts it.")
+            else:
+                messages.success(request, f"AMC reports the execution as {execution.get_status_display().lower()}.")
     return redirect("execution_detail", execution_id=execution.execution_id)
 
 

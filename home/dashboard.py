@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AmazonConnection
@@ -17,15 +17,9 @@ def home_context(user, now=None) -> dict:
     now = now or timezone.now()
     executions = owned_by(user, Execution).select_related("workflow", "instance")
     schedules = owned_by(user, Schedule).select_related("workflow", "instance")
-    quota = (
-        owned_by(user, AMCInstance)
-        .filter(status=AMCInstance.Status.ACTIVE)
-        .annotate(
-            adhoc_today=Count("executions", filter=quotas.adhoc_today(now, prefix="executions__")),
-            running=Count("executions", filter=Q(executions__status__in=Execution.ACTIVE_STATUSES)),
-        )
-        .order_by("name")
-    )
+    instances = list(owned_by(user, AMCInstance).filter(status=AMCInstance.Status.ACTIVE).order_by("name"))
+    usage = quotas.team_usage(instances, now)  # AMC's limits are the instance's: everyone's runs count
+    quota = [(instance, usage[(instance.instance_id, instance.region)]) for instance in instances]
     return {
         "connection": AmazonConnection.objects.filter(user=user).first(),
         "running": executions.filter(status__in=Execution.ACTIVE_STATUSES)[:10],
@@ -55,7 +49,7 @@ def health_report(now=None) -> dict:
     now = now or timezone.now()
     overdue = Schedule.objects.filter(is_active=True, next_run_at__lt=now - timedelta(minutes=5)).count()
     past_timeout = Execution.objects.filter(
-        status__in=[Execution.Status.QUEUED, Execution.Status.RUNNING],
+        status__in=Execution.POLLED_STATUSES,
         submitted_at__lt=now - timedelta(hours=24, minutes=10),
     ).count()
     return {

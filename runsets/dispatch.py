@@ -89,6 +89,9 @@ def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
     try:
         with transaction.atomic():  # a savepoint: a refused input fails this cell only
             execution = engine.start_cell_execution(cell, run_set)
+    except engine.QuotaExceeded:  # teammates filled AMC's slots on this instance: the cell waits its turn
+        Cell.objects.filter(pk=cell.pk).update(next_attempt_at=now + RETRY_DELAY)
+        return
     except engine.ExecutionInputError as exc:
         _fail(cell, now, str(exc))
         return
@@ -140,9 +143,10 @@ def _apply(cell: Cell, now: datetime) -> bool:
     else:
         cell.error = f"{execution.error_kind}: {execution.error_message}".strip(": ")
         cell.error_line, cell.error_column = execution.error_line, execution.error_column
-        transient = execution.error_kind in engine.TRANSIENT_ERROR_KINDS
+        transient = execution.failed_transiently  # one rule for every retry: executions.retry
         if transient and cell.attempts <= cell.run_set.max_retries and cell.run_set.status == RunSet.Status.RUNNING:
-            cell.status, cell.next_attempt_at, cell.finished_at = Cell.Status.RETRYING, now + RETRY_DELAY, None
+            cell.status, cell.finished_at = Cell.Status.RETRYING, None
+            cell.next_attempt_at = now + engine.retry.backoff(cell.attempts, RETRY_DELAY)
         else:
             cell.status = Cell.Status.FAILED
     cell.save()

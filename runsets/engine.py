@@ -4,20 +4,22 @@ Cells run as saved-workflow executions through `start_execution`, like every man
 recovery, adoption and polling are the execution layer's; cancelling goes through its `cancel_execution`.
 """
 
-from executions import quotas
+from executions import quotas, retry
 from executions.models import Execution
-from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, cancel_execution, start_execution
+from executions.services import (
+    ExecutionInputError,
+    QuotaExceeded,
+    SnowflakeTarget,
+    WindowSpec,
+    cancel_execution,
+    start_execution,
+)
 from executions.signals import execution_finished
 
 __all__ = [
-    "Execution", "ExecutionInputError", "execution_finished", "quotas", "start_cell_execution", "cancel",
-    "TRANSIENT_ERROR_KINDS",
+    "Execution", "ExecutionInputError", "QuotaExceeded", "execution_finished", "quotas", "retry",
+    "start_cell_execution", "cancel",
 ]  # fmt: skip
-
-# Failures worth an automatic retry (AMC or the network, not the query): as schedules retry them.
-TRANSIENT_ERROR_KINDS = {
-    "AMCThrottledError", "AMCServerError", "AMCTimeoutError", "AMCConnectionError", "timeout", "connection",
-}  # fmt: skip
 
 
 def start_cell_execution(cell, run_set) -> Execution:

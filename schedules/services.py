@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from executions import quotas
+from executions import quotas, retry
 from executions.models import Execution
-from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, start_execution
+from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTarget, WindowSpec, start_execution
 
 from . import planning
 from .models import Schedule, ScheduleRun
@@ -150,6 +150,8 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
                     schedule.snowflake_enabled, schedule.snowflake_table, schedule.snowflake_schema
                 ),
             )
+        except QuotaExceeded as exc:  # a teammate took the last slot since the guard counted: wait, not fail
+            return _wait(run, now, QUOTA_RETRY, str(exc))
         except ExecutionInputError as exc:
             _finish(run, ScheduleRun.Status.FAILED, now, error=str(exc))
             return "failed"
@@ -177,11 +179,11 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
                 return _wait(run, now, QUOTA_RETRY, "Waiting for the previous run of this schedule to finish.")
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
             return "skipped"
-    instance = schedule.instance
-    running = Execution.objects.filter(instance=instance, status__in=Execution.ACTIVE_STATUSES).count()
-    if running >= quotas.CONCURRENT_PER_INSTANCE:
-        return _wait(run, now, QUOTA_RETRY, f"{running} executions already running on this instance (AMC runs 10).")
-    if adhoc_runs_today(instance, now) >= quotas.ADHOC_PER_DAY:
+    used = quotas.usage(schedule.instance, now)  # the whole team's runs on this AMC instance
+    if used.running >= quotas.CONCURRENT_PER_INSTANCE:
+        reason = f"{used.running} executions already running on this instance (AMC runs 10)."
+        return _wait(run, now, QUOTA_RETRY, reason)
+    if used.adhoc_today >= quotas.ADHOC_PER_DAY:
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
         return _wait(run, now, tomorrow - now, "AMC's limit of 30 ad hoc runs per instance per day is used up.")
     estimate = estimate_cost(schedule, run)
@@ -196,8 +198,8 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
 
 
 def adhoc_runs_today(instance, now: datetime) -> int:
-    """Ad hoc executions we sent to this instance since midnight UTC (AMC's daily quota counts these)."""
-    return Execution.objects.filter(quotas.adhoc_today(now), instance=instance).count()
+    """Ad hoc executions the team sent to this AMC instance since midnight UTC (AMC's daily quota counts these)."""
+    return quotas.usage(instance, now).adhoc_today
 
 
 _TABLE_REFERENCE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
@@ -286,7 +288,8 @@ def _record_outcome(run_pk: int, now: datetime) -> str:
             run.status = ScheduleRun.Status.RETRYING
             run.reason = f"Attempt {run.attempts} failed ({execution.error_kind}); retrying."
             run.error = f"{execution.execution_id}: {execution.error_message}"
-            run.next_attempt_at = now + timedelta(minutes=schedule.retry_delay_minutes)
+            # The schedule's delay, doubled per attempt (executions.retry: one rule for every retry).
+            run.next_attempt_at = now + retry.backoff(run.attempts, timedelta(minutes=schedule.retry_delay_minutes))
             run.save()
             return "retrying"
         status = (

@@ -170,7 +170,7 @@ def execution_detail(request, instance, execution_id):
 def download_urls(request, instance, execution_id):
     state.refresh_instance(instance)
     execution = state.get_execution(instance, execution_id)
-    if execution.status != SandboxExecution.Status.SUCCEEDED or not execution.result_files:
+    if serialize.reported_status(execution) != SandboxExecution.Status.SUCCEEDED or not execution.result_files:
         raise ApiError(404, f"Execution with ID {execution_id} is unavailable for download.")
     urls, metadata_urls = downloads.signed_urls(request, execution)
     return amc_json({"downloadUrls": urls, "metadataDownloadUrls": metadata_urls, "nextToken": None})

@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_RESULTS_PATH": None,  # default: MEDIA_ROOT / "sandbox"
     "SANDBOX_AUTO_DATA_SCALE": 0.02,  # size of the dataset generated when SANDBOX_DATA_PATH is missing
     "SANDBOX_FAULTS": {},
+    "SANDBOX_INTERNAL_FAILURE_RATE": 0.0,  # share of executions that end FAILED with AMC's internal error (faults.py)
+    "SANDBOX_PUBLISHING_SECONDS": 2,  # time a finished execution reports PUBLISHING before SUCCEEDED
     "SANDBOX_WRAP_WORKFLOW": False,  # GET workflow answers {"workflow": {...}} instead of the flat object
 }
 

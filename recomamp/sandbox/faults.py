@@ -1,4 +1,5 @@
-"""Fault injection for tests and benchmarks: latency, 429 with Retry-After, 5xx, timeouts, expired tokens.
+"""Fault injection for tests and benchmarks: latency, 429 with Retry-After, 5xx, timeouts, expired tokens, and
+executions that AMC fails with an internal error (`SANDBOX_INTERNAL_FAILURE_RATE`, see `internal_failure`).
 
 Two sources: the `SANDBOX_FAULTS` setting (a dict with the field names of `FaultConfig`, applied to every AMC
 API call) and a `SandboxFaults` row per instance (applied to calls on that instance). Faults are decided
@@ -124,3 +125,13 @@ def _timed_out(config: FaultConfig) -> None:
 
 def _expired_token(config: FaultConfig) -> None:
     raise ApiError(401, "Unauthorized")
+
+
+INTERNAL_FAILURE_REASON = "Internal error while running the query."
+
+
+def internal_failure() -> str | None:
+    """AMC's reason for an execution that fails on AMC's side, drawn at `SANDBOX_INTERNAL_FAILURE_RATE` (1.0:
+    every execution, so a test can make one fail on demand, then set 0 and see the retry succeed)."""
+    rate = float(conf.get("SANDBOX_INTERNAL_FAILURE_RATE") or 0.0)
+    return INTERNAL_FAILURE_REASON if rate > 0 and random.random() < rate else None

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from . import clock, conf
 from .models import SandboxAccount, SandboxExecution, SandboxInstance
 
 NUMERIC_TYPES = ("LONG", "INTEGER", "DOUBLE", "DECIMAL")
@@ -60,9 +61,9 @@ def execution_json(execution: SandboxExecution, *, include_workflow: bool = Fals
     data: dict[str, Any] = {
         "workflowExecutionId": str(execution.execution_id),
         "workflowId": execution.workflow_id,
-        "status": execution.status,
+        "status": reported_status(execution),
         "createTime": amc_time(created),
-        "lastUpdatedTime": amc_time(execution.last_updated_at),
+        "lastUpdatedTime": amc_time(_last_updated(execution)),
         # AMC's samples show both, relative to createTime: an SLA alarm a day later and waitUntil an hour before.
         "expireTime": amc_time(created + timedelta(days=1)),
         "waitUntil": amc_time(created - timedelta(hours=1)),
@@ -95,6 +96,26 @@ def execution_json(execution: SandboxExecution, *, include_workflow: bool = Fals
     return data
 
 
+def reported_status(execution: SandboxExecution) -> str:
+    """AMC publishes a finished result before it says SUCCEEDED: a result that is published at all reports
+    PUBLISHING for SANDBOX_PUBLISHING_SECONDS after its query finished (at `due_at`)."""
+    if execution.status == SandboxExecution.Status.SUCCEEDED and execution.result_files and execution.due_at:
+        if clock.now() < _published_at(execution):
+            return "PUBLISHING"
+    return execution.status
+
+
+def _published_at(execution: SandboxExecution) -> datetime:
+    return execution.due_at + timedelta(seconds=conf.get("SANDBOX_PUBLISHING_SECONDS"))
+
+
+def _last_updated(execution: SandboxExecution) -> datetime:
+    if execution.status == SandboxExecution.Status.SUCCEEDED and reported_status(execution) != "PUBLISHING":
+        if execution.result_files and execution.due_at:  # SUCCEEDED since publishing ended
+            return max(execution.last_updated_at, _published_at(execution))
+    return execution.last_updated_at
+
+
 def _output_uri(execution: SandboxExecution) -> str:
     schedule = "adhoc" if execution.is_adhoc else "manual"
     return (
@@ -104,7 +125,7 @@ def _output_uri(execution: SandboxExecution) -> str:
 
 
 def _channel_status(execution: SandboxExecution) -> str:
-    if execution.status in SandboxExecution.ACTIVE:
+    if execution.status in SandboxExecution.ACTIVE or reported_status(execution) == "PUBLISHING":
         return "PENDING"
     return "AVAILABLE" if execution.result_files else "UNAVAILABLE"
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import transaction
 
-from . import clock, conf, downloads, engine_bridge, windows, workflows
+from . import clock, conf, downloads, engine_bridge, faults, windows, workflows
 from .models import SandboxExecution, SandboxInstance
 from .responses import ApiError, as_bool, as_int
 
@@ -231,12 +231,14 @@ def _outcome(execution: SandboxExecution) -> tuple[str, str, int | None, list[st
     if conf.get("SANDBOX_RUNNING_SECONDS") > execution.timeout_seconds:
         reason = f"Workflow execution exceeded its timeout of {execution.timeout_seconds} seconds."
         return Status.FAILED, reason, None, []
+    if internal := faults.internal_failure():
+        return Status.FAILED, internal, None, []
     try:
         result = engine_bridge.run(execution)
     except engine_bridge.QueryFailed as failure:
         return Status.FAILED, str(failure), None, []
     except Exception:
         log.exception("sandbox execution %s: the engine failed", execution.execution_id)
-        return Status.FAILED, "Internal error while running the query.", None, []
+        return Status.FAILED, faults.INTERNAL_FAILURE_REASON, None, []
     files = [] if execution.request.get("skipPublish") else downloads.write_results(execution, result)
     return Status.SUCCEEDED, "", len(result.rows), files

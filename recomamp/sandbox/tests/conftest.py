@@ -58,6 +58,7 @@ def sandbox_settings(settings, sandbox_data_path, tmp_path):
     settings.SANDBOX_LWA_REDIRECT_URIS = [REDIRECT_URI]  # registered for the test client, as with LWA
     settings.SANDBOX_PENDING_SECONDS = 10
     settings.SANDBOX_RUNNING_SECONDS = 20
+    settings.SANDBOX_PUBLISHING_SECONDS = 0  # test_executions.py covers PUBLISHING on its own
     settings.SANDBOX_FAULTS = {}
     faults.reset()
     return settings

@@ -36,6 +36,20 @@ def test_lifecycle_pending_running_succeeded(sandbox, clock):
     assert "sqlQuery" not in final
 
 
+def test_a_finished_result_is_publishing_before_it_succeeds(sandbox, clock, settings):
+    settings.SANDBOX_PUBLISHING_SECONDS = 5
+    execution_id = sandbox.run_adhoc(SQL)["workflowExecutionId"]
+    clock.advance(30)  # 10 s pending, 20 s running: the query ran, its result is being published
+    publishing = sandbox.reporting("GET", f"/workflowExecutions/{execution_id}").json()
+    assert publishing["status"] == "PUBLISHING"
+    assert publishing["outputChannels"][0]["status"] == "PENDING"
+    assert sandbox.reporting("GET", f"/workflowExecutions/{execution_id}/downloadUrls").status_code == 404
+    clock.advance(5)
+    final = sandbox.reporting("GET", f"/workflowExecutions/{execution_id}").json()
+    assert final["status"] == "SUCCEEDED" and final["lastUpdatedTime"] == "2025-01-06T12:00:35Z"
+    assert sandbox.reporting("GET", f"/workflowExecutions/{execution_id}/downloadUrls").status_code == 200
+
+
 def test_a_late_poll_sees_the_finished_execution(sandbox, clock):
     execution_id = sandbox.run_adhoc(SQL)["workflowExecutionId"]
     clock.advance(1800)
