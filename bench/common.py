@@ -209,6 +209,7 @@ def heading(title: str) -> None:
 # run_all.py runs each module in its own process as `python bench/<module>.py [--quick] --json FILE` and reads
 # the measures back from FILE (a module that creates its own database must do so inside run()).
 
+
 @dataclass(frozen=True)
 class Measure:
     """One measure at one size: the product's number and the ceiling's number measured in the same run.
