@@ -118,7 +118,8 @@ def start_execution(
     if timeout_seconds is not None and not 900 <= timeout_seconds <= 86400:
         raise ExecutionInputError("The timeout must be between 900 seconds (15 minutes) and 86400 (24 hours).")
 
-    with transaction.atomic():
+    # No savepoint when called inside a caller's transaction (submit_run): everything above that could fail has.
+    with transaction.atomic(savepoint=False):
         execution = Execution(
             owner=owner,
             workflow=workflow,

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from executions import quotas
@@ -121,11 +121,15 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
                 return _wait(run, now, QUOTA_RETRY, "Waiting for the previous run of this schedule to finish.")
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
             return "skipped"
-    instance = schedule.instance
-    running = Execution.objects.filter(instance=instance, status__in=Execution.ACTIVE_STATUSES).count()
+    # Both AMC limits in one query over the instance's executions (running now, ad hoc runs today).
+    counts = Execution.objects.filter(instance=schedule.instance).aggregate(
+        running=Count("pk", filter=Q(status__in=Execution.ACTIVE_STATUSES)),
+        adhoc_today=Count("pk", filter=quotas.adhoc_today(now)),
+    )
+    running = counts["running"]
     if running >= quotas.CONCURRENT_PER_INSTANCE:
         return _wait(run, now, QUOTA_RETRY, f"{running} executions already running on this instance (AMC runs 10).")
-    if adhoc_runs_today(instance, now) >= quotas.ADHOC_PER_DAY:
+    if counts["adhoc_today"] >= quotas.ADHOC_PER_DAY:
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
         return _wait(run, now, tomorrow - now, "AMC's limit of 30 ad hoc runs per instance per day is used up.")
     estimate = estimate_cost(schedule, run)
