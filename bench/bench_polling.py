@@ -192,7 +192,7 @@ def bare_poll_cpu_ms(user, total: int, workers: int) -> float:
     return cpu * 1000 / len(rows)
 
 
-SIZES = {"quick": [10, 100, 1_000], "full": [20, 200, 2_000]}  # running executions, 10 per sandbox instance
+SIZES = {"quick": [5, 50, 500], "full": [20, 200, 2_000]}  # running executions, 10 per sandbox instance
 WORKERS, LATENCY_MS = 32, 50
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dispatch import PER_INSTANCE, SQL, create_schedules, in_processes, slot_check  # noqa: E402
 from common import Measure, cli, free_port, fresh_database, heading, machine, sizes_for, web_server  # noqa: E402
 
-SIZES = {"quick": [10, 100, 1_000], "full": [100, 1_000, 10_000]}
+SIZES = {"quick": [3, 30, 300], "full": [100, 1_000, 10_000]}
 PROCESSES = 4
 VERBOSE = "--verbose-queries" in sys.argv
 if VERBOSE:

@@ -79,14 +79,16 @@ def table(records: list[dict]) -> str:
             "| measure | size | product | ceiling | unit | ratio | chart |",
             "|---|---|---|---|---|---|---|",
         ]
-        shown: set[str] = set()
+        shown: dict[str, None] = {}
         for item in record["measures"]:
             m = Measure(**item)
             chart = "" if m.measure in shown else f"[curve](bench/{slug(m.measure)}.svg)"
-            shown.add(m.measure)
+            shown[m.measure] = None
             cells = (m.measure, f"{m.size:,}", fmt(m.product), fmt(m.ceiling), m.unit, f"{m.ratio:.2f}×", chart)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+        if shown:  # the curves beside the table: product (red) and ceiling (blue, dashed) against size
+            lines += [" ".join(f"![{name}](bench/{slug(name)}.svg)" for name in shown), ""]
     return "\n".join(lines)
 
 
@@ -116,9 +118,13 @@ def main() -> None:
     parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(MODULES)}")
     parser.add_argument("--json", type=Path, help="write every measure to this file as a JSON list")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md and docs/bench/")
+    parser.add_argument("--docs-only", action="store_true", help="run nothing; redraw docs from docs/bench/*.json")
     args = parser.parse_args()
     wanted = {name if name.startswith("bench_") else f"bench_{name}" for name in args.only.split(",") if name}
     chosen = [name for name in MODULES if not wanted or name in wanted]
+    if args.docs_only:
+        write_docs([])
+        return
 
     records = [run_module(name, args.quick) for name in chosen if (BENCH / f"{name}.py").exists()]
     measures = [item for record in records for item in record["measures"]]
