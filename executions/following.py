@@ -71,7 +71,7 @@ def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_fa
     """Poll executions whose next poll is due, concurrently (each thread claims its rows by lease).
 
     Each thread takes due rows one at a time until none are left and closes its database connection once at the
-    end, not after every poll. Without a `client_factory`, the cycle keeps one AMC client per thread and owner
+    end, not after every poll. With the product's client factory, the cycle keeps one AMC client per thread and owner
     (`CycleClients`), so an owner's token is read and decrypted once per thread, not once per poll.
     """
     due = list(
@@ -83,7 +83,8 @@ def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_fa
     if not due:
         return 0
     workers = min(max_workers or getattr(settings, "EXECUTION_POLL_CONCURRENCY", 8), len(due))
-    factory = client_factory or CycleClients()
+    own_clients = client_factory in (None, services.default_client)  # the product's clients: keep them per cycle
+    factory = CycleClients() if own_clients else client_factory
     try:
         if workers <= 1:
             return sum(_poll_one(pk, lease_from, now, factory) for pk, lease_from in due)
@@ -96,7 +97,7 @@ def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_fa
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return sum(pool.map(lambda _: _poll_in_thread(take, now, factory), range(workers)))
     finally:
-        if client_factory is None:
+        if own_clients:
             factory.close()
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from executions import following
+from executions import following, services
 from executions.models import Execution
 from executions.tests.test_lifecycle import running
 
@@ -40,11 +40,12 @@ def test_threads_poll_every_due_execution_once_with_one_client_each(connected_us
     assert following.poll_due(now, max_workers=3) == 0  # nothing is due twice
 
 
-def test_a_poll_reads_its_row_once_and_the_token_once_per_cycle(connected_user, demo_instance, stays_running):
+@pytest.mark.parametrize("factory", [None, services.default_client], ids=["no factory", "follow_executions' default"])
+def test_a_poll_reads_its_row_once_and_the_token_once_per_cycle(connected_user, demo_instance, stays_running, factory):
     executions = [running(connected_user, demo_instance) for _ in range(3)]
     now = due_now(executions)
     with CaptureQueriesContext(connection) as queries:
-        assert following.poll_due(now, max_workers=1) == 3
+        assert following.poll_due(now, max_workers=1, client_factory=factory) == 3
     selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
     row_reads = [sql for sql in selects if 'FROM "executions_execution"' in sql and "sql_sent" not in sql]
     assert len(row_reads) == 1 + 3  # the due list, then one narrow read per poll (no 88-column row)
