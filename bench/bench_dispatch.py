@@ -156,21 +156,6 @@ def claim_with_sql(now) -> int:
             return claimed
 
 
-def claim_and_submit(now) -> tuple[float, dict[str, int]]:
-    """What the dispatcher and the workers do for a slot; returns (when all runs were submitted, outcomes)."""
-    from executions.services import submit_execution
-    from schedules.models import ScheduleRun
-    from schedules.services import dispatch_due
-
-    claimed = dispatch_due(now=now, batch=BATCH, submit=True).claimed
-    runs_done = time.monotonic()
-    outcomes: dict[str, int] = {}
-    for execution_pk in ScheduleRun.objects.filter(pk__in=claimed).exclude(execution=None).values_list("execution"):
-        outcome = submit_execution(execution_pk[0])
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return runs_done, outcomes
-
-
 # --- Checks -------------------------------------------------------------------------------------------------------
 
 
