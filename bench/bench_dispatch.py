@@ -1,30 +1,26 @@
-"""Benchmark the dispatcher: 10,000 schedules due in the same minute, claimed by 4 worker processes.
+"""Benchmark the dispatcher's claim: schedules due in the same minute, claimed by 4 worker processes.
 
-Run from the repository root:  .venv/bin/python bench/bench_dispatch.py [--schedules 10000] [--submit 2000]
+Run from the repository root:  .venv/bin/python bench/bench_dispatch.py [--quick] [--sizes 1000,10000,100000]
 
 1. Claim: 4 forked processes (each closes Django's connections first) run `dispatch_due(now, submit=False)`,
-   the loop of `claim_due_batch` the every-minute task runs. Reports slots/s, duplicates and missed slots
-   (both must be 0), with 1 process for comparison.
-2. Ceiling: the same 4 processes looping one SQL statement that locks 100 due rows with FOR UPDATE SKIP LOCKED,
-   advances `next_run_at` by a day and inserts the run rows.
-3. Submission, a smaller set (10 schedules on each of 200 sandbox instances, AMC's concurrency limit): the
-   4 processes claim, call `submit_run` for each run (`dispatch_due(submit=True)`), then `submit_execution`
-   for each execution against the sandbox in a runserver subprocess (what the django-q workers do). Reports
-   the time until every slot is submitted to the sandbox.
+   the loop of `claim_due_batch` the every-minute task runs. Checks that no slot is claimed twice or missed
+   (the module fails otherwise).
+2. Ceiling, in the same run: the same 4 processes looping one SQL statement that locks 100 due rows with FOR
+   UPDATE SKIP LOCKED, advances `next_run_at` by a day and inserts the run rows.
+
+Submission to the sandbox is measured by bench_submission.py, which reuses this module's fixtures.
 """
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Table, free_port, fresh_database, heading, machine, web_server  # noqa: E402
+from common import Measure, cli, fresh_database, heading, machine, sizes_for  # noqa: E402
 
 SQL = "SELECT campaign, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign"
 PER_INSTANCE = 10  # AMC's concurrent executions per instance: more would make `submit_run` wait
@@ -160,21 +156,6 @@ def claim_with_sql(now) -> int:
             return claimed
 
 
-def claim_and_submit(now) -> tuple[float, dict[str, int]]:
-    """What the dispatcher and the workers do for a slot; returns (when all runs were submitted, outcomes)."""
-    from executions.services import submit_execution
-    from schedules.models import ScheduleRun
-    from schedules.services import dispatch_due
-
-    claimed = dispatch_due(now=now, batch=BATCH, submit=True).claimed
-    runs_done = time.monotonic()
-    outcomes: dict[str, int] = {}
-    for execution_pk in ScheduleRun.objects.filter(pk__in=claimed).exclude(execution=None).values_list("execution"):
-        outcome = submit_execution(execution_pk[0])
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return runs_done, outcomes
-
-
 # --- Checks -------------------------------------------------------------------------------------------------------
 
 
@@ -196,80 +177,53 @@ def slot_check(slot, claimed_pks: list[int]) -> tuple[int, int]:
     return twice_claimed + twice_recorded, missed
 
 
-def measure_claims(slot, now, count: int, processes_list: list[int]) -> None:
-    table = Table(
-        "method", "schedules due", "processes", "batch", "slots claimed", "duplicates", "missed", "seconds", "slots/s"
-    )
-    for processes in processes_list:
-        for method, target in (("claim_due_batch (ORM)", claim_with_orm), ("raw SQL ceiling", claim_with_sql)):
-            reset_schedules(slot)
-            results = in_processes(target, processes, now)
-            seconds = max(end for _, end, _ in results) - min(start for start, _, _ in results)
-            if target is claim_with_orm:
-                claimed_pks = [pk for _, _, pks in results for pk in pks]
-                claimed = len(claimed_pks)
-                duplicates, missed = slot_check(slot, claimed_pks)
-            else:
-                claimed = sum(value for _, _, value in results)
-                duplicates, missed = slot_check(slot, [])
-            table.row(
-                method, f"{count:,}", processes, BATCH, claimed, duplicates, missed, f"{seconds:.2f}",
-                f"{claimed / seconds:,.0f}",
-            )  # fmt: skip
+def claim_rates(slot, now, count: int, processes: int) -> tuple[float, float]:
+    """(product slots/s, ceiling slots/s) for `count` due schedules; raises if a slot is claimed twice or missed."""
+    rates = []
+    for method, target in (("claim_due_batch", claim_with_orm), ("raw SQL ceiling", claim_with_sql)):
+        reset_schedules(slot)
+        results = in_processes(target, processes, now)
+        seconds = max(end for _, end, _ in results) - min(start for start, _, _ in results)
+        if target is claim_with_orm:
+            claimed_pks = [pk for _, _, pks in results for pk in pks]
+            claimed = len(claimed_pks)
+        else:
+            claimed_pks, claimed = [], sum(value for _, _, value in results)
+        duplicates, missed = slot_check(slot, claimed_pks)
+        print(
+            f"{method}: {count:,} due, {processes} processes, batch {BATCH}: claimed {claimed:,}, "
+            f"duplicates {duplicates}, missed {missed}, {seconds:.2f} s, {claimed / seconds:,.0f} slots/s"
+        )
+        if duplicates or missed or claimed != count:
+            raise RuntimeError(f"{method}: {claimed} claimed of {count}, {duplicates} duplicates, {missed} missed")
+        rates.append(claimed / seconds)
+    return rates[0], rates[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--schedules", type=int, default=10_000)
-    parser.add_argument("--submit", type=int, default=10_000, help="slots taken all the way to the sandbox")
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--quick", action="store_true", help="1,000 schedules, 200 submissions")
-    args = parser.parse_args()
-    if args.quick:
-        args.schedules, args.submit = 1_000, 200
-    port = free_port()
+SIZES = {"quick": [100, 1_000, 10_000], "full": [1_000, 10_000, 100_000]}
+PROCESSES = 4
 
-    with fresh_database("dispatch", {"SITE_URL": f"http://127.0.0.1:{port}", **ALWAYS_RUNNING}):
+
+def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
+    """Claim `size` schedules due in the same minute with 4 processes, product and raw SQL ceiling in turn."""
+    measures = []
+    with fresh_database("dispatch"):
         from django.utils import timezone
 
-        from executions.models import Execution
-        from recomamp.sandbox.models import SandboxExecution
-        from schedules.models import Schedule, ScheduleRun
+        from schedules import services  # noqa: F401  (imported before forking: not timed in the workers)
+        from schedules.models import Schedule
 
-        heading(f"Dispatch of {args.schedules:,} schedules due in the same minute ({machine()})")
-        user, instances, workflow = create_owner(-(-args.submit // PER_INSTANCE))
-        now = timezone.now()
-        slot = now.replace(second=0, microsecond=0)
-        create_schedules(user, instances, workflow, args.schedules, slot)
-        measure_claims(slot, now, args.schedules, [1, args.processes])
-
-        Schedule.objects.all().delete()
-        now = timezone.now()
-        slot = now.replace(second=0, microsecond=0)
-        create_schedules(user, instances, workflow, args.submit, slot)
-        with web_server(port):
-            results = in_processes(claim_and_submit, args.processes, now + timedelta(seconds=1))
-        start = min(begin for begin, _, _ in results)
-        runs_seconds = max(runs_done for _, _, (runs_done, _) in results) - start
-        all_seconds = max(end for _, end, _ in results) - start
-        outcomes: dict[str, int] = {}
-        for _, _, (_, counts) in results:
-            for outcome, n in counts.items():
-                outcomes[outcome] = outcomes.get(outcome, 0) + n
-        on_sandbox = SandboxExecution.objects.count()
-        recorded = Execution.objects.exclude(amc_execution_id="").count()
-        runs_submitted = ScheduleRun.objects.filter(status=ScheduleRun.Status.SUBMITTED).count()
-        duplicates, missed = slot_check(slot, [])
-        Table(
-            "slots", "processes", "claim + submit_run done (s)", "all on the sandbox (s)", "slots/s end to end",
-            "runs SUBMITTED", "AMC executions recorded", "sandbox executions", "duplicates", "missed",
-            "submit_execution outcomes",
-        ).row(
-            f"{args.submit:,}", args.processes, f"{runs_seconds:.1f}", f"{all_seconds:.1f}",
-            f"{args.submit / all_seconds:.0f}", runs_submitted, recorded, on_sandbox, duplicates, missed,
-            ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
-        )  # fmt: skip
+        heading(f"Claiming due schedules, {PROCESSES} processes ({machine()})")
+        user, instances, workflow = create_owner(10)
+        for size in sizes_for(SIZES, sizes, quick):
+            Schedule.objects.all().delete()
+            now = timezone.now()
+            slot = now.replace(second=0, microsecond=0)
+            create_schedules(user, instances, workflow, size, slot)
+            product, ceiling = claim_rates(slot, now, size, PROCESSES)
+            measures.append(Measure.of(f"claim due slots, {PROCESSES} processes", product, ceiling, "slots/s", size))
+    return measures
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, SIZES, __doc__.splitlines()[0])

@@ -1,6 +1,6 @@
 """Benchmark one poll cycle (`executions.following.poll_due`) over 2,000 running executions on the sandbox.
 
-Run from the repository root:  .venv/bin/python bench/bench_polling.py [--executions 2000] [--latency-ms 50]
+Run from the repository root:  .venv/bin/python bench/bench_polling.py [--quick] [--sizes 20,200,2000]
 
 The sandbox runs in a `manage.py runserver` subprocess with SANDBOX_FAULTS={"latency_ms": 50} (every AMC call
 waits 50 ms first, like a real round trip) and durations long enough that nothing finishes during the run.
@@ -8,14 +8,14 @@ AMC runs at most 10 executions per instance and allows 30 ad hoc runs per instan
 are spread over 200 sandbox instances, 10 each: all of them are really RUNNING on the sandbox, and 10 ad hoc
 runs per instance stay under the daily quota. They are created through the AMC client, concurrently.
 
-For each worker count W the same 2,000 executions are made due and one `poll_due(now, limit=2000,
-max_workers=W)` is timed. The ceiling is pure latency: 2,000 × 50 ms / W. A second server without injected
-latency shows the CPU-bound floor of this machine (client, server and PostgreSQL share 2 cores).
+At each size N the N executions are made due and one `poll_due(now, limit=N, max_workers=32)` is timed (after
+a warm-up cycle). Ceilings measured in the same run: pure latency, N × 50 ms / 32, for the cycle; and for the
+poller's CPU per poll, a bare poll in the same 32 threads (one AMC client per thread asks for the status, one
+UPDATE records it, on a kept connection). Client, server and PostgreSQL share the machine's cores.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -24,17 +24,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
-    Table,
+    Measure,
     WebServer,
+    cli,
     free_port,
     fresh_database,
     heading,
     machine,
+    sizes_for,
     stopwatch,
     web_server,
 )
@@ -107,25 +107,6 @@ def record_executions(user, created) -> None:
     )  # fmt: skip
 
 
-class _KeptOpenTransport(httpx.HTTPTransport):
-    """One transport (so one TLS context) shared by every client of a cycle; clients must not close it."""
-
-    def close(self) -> None:
-        pass
-
-
-def shared_transport_factory():
-    """The proposed fix, as a client factory: AMC clients that share one transport instead of building their own.
-
-    Keep-alive is off so that the only difference from the product's factory is the TLS context built per client
-    (reusing connections to runserver, one thread per connection, would measure the dev server instead).
-    """
-    from accounts.amazon import amc_client_for
-
-    transport = _KeptOpenTransport(limits=httpx.Limits(max_keepalive_connections=0))
-    return lambda execution: amc_client_for(execution.owner, execution.instance.region, transport=transport)
-
-
 @dataclass
 class Cycle:
     seconds: float
@@ -173,54 +154,83 @@ def connection_setup_ms(runs: int = 30) -> float:
     return statistics.median(samples)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--executions", type=int, default=2000)
-    parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--workers", default="1,8,16,32", help="comma-separated worker counts")
-    parser.add_argument("--quick", action="store_true", help="200 executions")
-    args = parser.parse_args()
-    if args.quick:
-        args.executions = 200
-    worker_counts = [int(w) for w in args.workers.split(",")]
-    total = args.executions
+def bare_poll_cpu_ms(user, total: int, workers: int) -> float:
+    """The ceiling for CPU per poll: the irreducible work of a poll, in the same threads and on the same rows.
+
+    One AMC client per thread (token cached in it) asks for the execution's status and one UPDATE of the row
+    records it, on a connection the thread keeps. Everything the product does beyond this is overhead.
+    """
+    import threading
+
+    from django.db import connection, connections
+
+    from accounts.amazon import amc_client_for
+    from executions.models import Execution
+
+    rows = list(Execution.objects.select_related("instance").order_by("pk")[:total])
+    local = threading.local()
+    opened: list = []
+
+    def poll(execution) -> None:
+        if not hasattr(local, "client"):
+            local.client = amc_client_for(user)
+            opened.append(local.client)
+        status = local.client.get_execution(execution.instance, execution.amc_execution_id).status
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE executions_execution SET amc_status = %s, last_polled_at = now() WHERE id = %s",
+                [status, execution.pk],
+            )
+
+    cpu = time.process_time()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(poll, rows))
+    cpu = time.process_time() - cpu
+    for client in opened:
+        client.close()
+    connections.close_all()
+    return cpu * 1000 / len(rows)
+
+
+SIZES = {"quick": [5, 50, 500], "full": [20, 200, 2_000]}  # running executions, 10 per sandbox instance
+WORKERS, LATENCY_MS = 32, 50
+
+
+def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
+    """Per size: one poll cycle (W=32, 50 ms latency) against N × latency / W, and CPU per poll against a bare poll."""
+    chosen = sizes_for(SIZES, sizes, quick)
     port = free_port()
-    faults = json.dumps({"latency_ms": args.latency_ms})
-    env = {"SITE_URL": f"http://127.0.0.1:{port}", "SANDBOX_FAULTS": faults, **ALWAYS_RUNNING}
-
+    env = {"SITE_URL": f"http://127.0.0.1:{port}", "SANDBOX_FAULTS": json.dumps({"latency_ms": LATENCY_MS}),
+           **ALWAYS_RUNNING}  # fmt: skip
+    measures = []
     with fresh_database("poll", env):
-        from recomamp.sandbox.models import SandboxExecution
+        from executions import following  # noqa: F401  (imported before timing)
+        from executions.models import Execution
 
-        heading(f"Poll cycle over {total:,} running executions ({machine()})")
-        user, instances = create_instances(-(-total // PER_INSTANCE))
-        factories = [("default (product)", None), ("shared transport (proposed)", shared_transport_factory())]
+        heading(f"Poll cycles, W={WORKERS}, {LATENCY_MS} ms latency ({machine()})")
+        user, instances = create_instances(-(-max(chosen) // PER_INSTANCE))
         with web_server(port) as server:
-            created, rate = submit_on_sandbox(user, instances, total)
-            record_executions(user, created)
-            print(f"created {len(created):,} sandbox executions on {len(instances)} instances through the client: "
-                  f"{rate:.0f}/s with 16 threads and {args.latency_ms} ms latency")  # fmt: skip
-            poll_cycle(server, total, max(worker_counts))  # warm-up: the sandbox starts its executions on the 1st GET
-            running = SandboxExecution.objects.filter(status=SandboxExecution.Status.RUNNING).count()
-            print(f"sandbox executions RUNNING after the warm-up cycle: {running:,} of {total:,}")
-            table = Table(
-                "client factory", "injected latency", "W", "polled", "failed polls", "seconds per cycle", "polls/s",
-                "poller CPU ms/poll", "server CPU ms/poll", "ceiling s (N × latency / W)", "ceiling polls/s",
-                "cycle / ceiling",
-            )  # fmt: skip
-            for name, factory in factories:
-                for workers in worker_counts:
-                    ceiling = total * args.latency_ms / 1000 / workers
-                    cycle = poll_cycle(server, total, workers, factory)
-                    table.row(
-                        name, f"{args.latency_ms} ms", workers, *cycle.cells(), f"{ceiling:.2f}",
-                        f"{total / ceiling:.0f}", f"{cycle.seconds / ceiling:.1f}×",
-                    )  # fmt: skip
-        with web_server(port, env={"SANDBOX_FAULTS": "{}"}) as server:
-            for name, factory in factories:
-                cycle = poll_cycle(server, total, max(worker_counts), factory)
-                table.row(name, "none", max(worker_counts), *cycle.cells(), "-", "-", "-")
-        print(f"\nfresh PostgreSQL connection from Django: {connection_setup_ms():.1f} ms (median of 30)")
+            created, rate = submit_on_sandbox(user, instances, max(chosen))
+            print(f"created {len(created):,} sandbox executions through the client: {rate:.0f}/s")
+            for size in chosen:
+                Execution.objects.all().delete()
+                record_executions(user, created[:size])
+                poll_cycle(server, size, WORKERS)  # warm-up: the sandbox starts its executions on the 1st GET
+                cycle = poll_cycle(server, size, WORKERS)
+                bare = bare_poll_cpu_ms(user, size, WORKERS)
+                ceiling = size * LATENCY_MS / 1000 / WORKERS
+                print(f"{size:,} executions: cycle {cycle.seconds:.2f} s (latency ceiling {ceiling:.2f} s), "
+                      f"failed {cycle.failed}, poller CPU {cycle.client_cpu_ms:.2f} ms/poll (bare poll {bare:.2f}), "
+                      f"server CPU {cycle.server_cpu_ms:.1f} ms/poll")  # fmt: skip
+                if cycle.failed or cycle.polled != size:
+                    raise RuntimeError(f"{cycle.polled} polled of {size}, {cycle.failed} failed")
+                measures += [
+                    Measure.of(f"poll cycle, W={WORKERS}, {LATENCY_MS} ms latency", cycle.seconds, ceiling, "s", size),
+                    Measure.of("poller CPU per poll vs a bare poll", cycle.client_cpu_ms, bare, "ms", size),
+                ]
+        print(f"fresh PostgreSQL connection from Django: {connection_setup_ms():.1f} ms (median of 30)")
+    return measures
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, SIZES, __doc__.splitlines()[0])

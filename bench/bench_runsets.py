@@ -1,21 +1,22 @@
 """Benchmark run sets and dashboards.
 
-Run from the repository root:  .venv/bin/python bench/bench_runsets.py [--cells 500] [--quick]
+Run from the repository root:  .venv/bin/python bench/bench_runsets.py [--quick] [--sizes 1000,10000,100000]
+                               .venv/bin/python bench/bench_runsets.py --drain 500   (the drain alone, minutes)
 
-1. Planning: 104 weekly windows × 50 instances (5,200 cells): generating the windows and saving the set with its
+1. Planning: `size` cells (size/40 daily windows × 40 instances): generating the windows and saving the set with its
    cells (`create_run_set`, one bulk insert behind the unique fence). Ceiling: the same rows inserted with one
    `bulk_create` and nothing else.
-2. Draining: `--cells` cells (10 weekly windows on each of cells/10 sandbox instances) against the sandbox in a
+2. Draining (`--drain N`, not part of run_all): N cells (10 weekly windows on each of N/10 sandbox instances)
+   against the sandbox in a
    runserver subprocess with faults (10% 429, 5% 503, 50 ms latency), driven in this process the way the
    workers do (the run-set cycle and the execution follower every 0.5 s, tasks inline). Reports cells/min and
    compares it with the concurrency ceiling: in-flight slots (10 per instance) × 60 / the measured mean cell time.
-3. Dashboard: 52 windows × 1,000 rows each (52 stored results), `data.compute` and the dashboard page through
-   Django's test client (server time per page; aim under 300 ms).
+3. Dashboard: 52 windows × 10/100/1,000 rows each (full: ×10), the dashboard page through Django's test
+   client (server time; aim under 300 ms) against its ceiling `data.compute` alone (the DuckDB work it renders).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Table, free_port, fresh_database, heading, machine, median_ms, web_server  # noqa: E402
+from common import Measure, Table, cli, free_port, fresh_database, heading, machine, median_ms, sizes_for, web_server  # noqa: E402
 
 SQL = (
     "SELECT campaign, COUNT(*) AS impressions, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign"
@@ -52,17 +53,13 @@ def user_with_instances(email: str, count: int, prefix: str):
     return user, instances
 
 
-def bench_planning() -> None:
-    from queries.models import Workflow
+def bench_planning(user, instances, workflow, size: int) -> Measure:
+    """`size` cells (size/40 daily windows × 40 instances): create_run_set against a bare bulk_create of them."""
     from runsets import services, windows
     from runsets.models import Cell, RunSet
 
-    heading("Planning 104 windows × 50 instances")
-    user, instances = user_with_instances("plan@example.com", 50, "plan")
-    workflow = Workflow.objects.create(owner=user, name="Reach", sql=SQL)
-    generate_ms, planned = median_ms(
-        lambda: windows.generate(period="week", tz="America/New_York", today=date(2026, 1, 3), last=104), runs=5
-    )
+    last = max(1, size // len(instances))
+    planned = windows.generate(period="day", tz="America/New_York", today=date(2026, 1, 3), last=last)
 
     def create():
         RunSet.objects.all().delete()
@@ -82,10 +79,8 @@ def bench_planning() -> None:
 
     ceiling_ms, _ = median_ms(ceiling, runs=3)
     RunSet.objects.all().delete()  # leave nothing for the draining benchmark's dispatcher to start
-    table = Table("step", "median ms", "ceiling ms", "ratio")
-    table.row("generate 104 weekly windows (zone America/New_York)", f"{generate_ms:.2f}", "", "")
-    table.row(f"create_run_set: {cells:,} cells", f"{create_ms:.0f}", f"{ceiling_ms:.0f} (bare bulk_create)",
-              f"{create_ms / ceiling_ms:.2f}")  # fmt: skip
+    print(f"create_run_set: {cells:,} cells {create_ms:.0f} ms, bare bulk_create {ceiling_ms:.0f} ms")
+    return Measure.of("run set planning: create_run_set vs bulk_create", create_ms, ceiling_ms, "ms", size)
 
 
 def bench_drain(total: int, dataset: Path) -> None:
@@ -127,7 +122,8 @@ def bench_drain(total: int, dataset: Path) -> None:
     del settings
 
 
-def bench_dashboard() -> None:
+def bench_dashboard(rows: int) -> Measure:
+    """The dashboard page over 52 windows × `rows` rows against `data.compute` alone (its DuckDB work)."""
     from django.core.files.base import ContentFile
     from django.test import Client
 
@@ -137,8 +133,8 @@ def bench_dashboard() -> None:
     from queries.models import Workflow
     from runsets.models import Cell, RunSet
 
-    heading("Dashboard over 52 windows × 1,000 rows")
-    user, instances = user_with_instances("dash@example.com", 1, "dash")
+    heading(f"Dashboard over 52 windows × {rows:,} rows")
+    user, instances = user_with_instances(f"dash{rows}@example.com", 1, f"dash{rows}")
     user.set_password("bench-password-1")
     user.save()
     workflow = Workflow.objects.create(owner=user, name="Reach", sql=SQL)
@@ -154,9 +150,9 @@ def bench_dashboard() -> None:
             time_window_end=start + timedelta(days=7),
         )  # fmt: skip
         body = "campaign,impressions,reach\n" + "".join(
-            f"campaign {n:04d},{(n * 37 + week * 11) % 5000},{(n * 13 + week) % 900}\n" for n in range(1000)
+            f"campaign {n:04d},{(n * 37 + week * 11) % 5000},{(n * 13 + week) % 900}\n" for n in range(rows)
         )
-        result = ExecutionResult(execution=execution, columns=columns, row_count=1000)
+        result = ExecutionResult(execution=execution, columns=columns, row_count=rows)
         result.file.save(f"{execution.execution_id}.csv", ContentFile(body.encode()))
         Cell.objects.create(run_set=run_set, instance=instances[0], first_day=day, end_day=day + timedelta(days=7),
                             window_start=start, window_end=start + timedelta(days=7), status="succeeded",
@@ -169,39 +165,58 @@ def bench_dashboard() -> None:
     url = f"/dashboards/{dashboard.dashboard_id}/"
     page_ms, response = median_ms(lambda: client.get(url), runs=5)
     filtered_ms, _ = median_ms(lambda: client.get(url + "?value=campaign%200001&from=2025-06-02"), runs=5)
-    table = Table("step", "median ms", "target", "ratio")
-    table.row(f"data.compute (2 metrics, {len(computed['windows'])} windows, 52,000 rows)", f"{compute_ms:.0f}", "", "")
-    table.row(f"dashboard page, full (status {response.status_code})", f"{page_ms:.0f}", "300", f"{page_ms / 300:.2f}")
-    table.row("dashboard page, filtered by one value and a date range", f"{filtered_ms:.0f}", "300",
-              f"{filtered_ms / 300:.2f}")  # fmt: skip
+    print(f"data.compute {compute_ms:.0f} ms ({len(computed['windows'])} windows); page {page_ms:.0f} ms "
+          f"(status {response.status_code}, aim 300 ms); filtered page {filtered_ms:.0f} ms")  # fmt: skip
+    return Measure.of("dashboard page vs data.compute, 52 windows", page_ms, compute_ms, "ms", rows * 52)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", type=int, default=500)
-    parser.add_argument("--quick", action="store_true", help="100 cells")
-    parser.add_argument("--skip-drain", action="store_true")
-    args = parser.parse_args()
-    total = 100 if args.quick else args.cells
-    port = free_port()
-    work = Path(tempfile.mkdtemp(prefix="bench-runsets-"))
-    env = {
+# Cells planned: 40 instances × 1/10/100 windows (a run set allows at most 50 instances and 104 windows).
+INSTANCES = 40
+SIZES = {"quick": [40, 400, 4_000], "full": [40, 400, 4_000]}
+DASHBOARD_ROWS = {"quick": [10, 100, 1_000], "full": [100, 1_000, 10_000]}  # rows per window, 52 windows
+
+
+def environment(port: int, work: Path) -> dict[str, str]:
+    return {
         "SITE_URL": f"http://127.0.0.1:{port}", "AMC_API_BASE_URL": f"http://127.0.0.1:{port}/sandbox",
         "LWA_TOKEN_URL": f"http://127.0.0.1:{port}/sandbox/auth/o2/token", "SANDBOX_FAULTS": json.dumps(FAULTS),
         "SANDBOX_PENDING_SECONDS": "1", "SANDBOX_RUNNING_SECONDS": "1", "MEDIA_ROOT": str(work / "media"),
         "SANDBOX_DATA_PATH": str(work / "amc.duckdb"),
     }  # fmt: skip
-    with fresh_database("runsets", env):
+
+
+def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
+    """Planning at each size (cells) and the dashboard at DASHBOARD_ROWS; the drain runs alone."""
+    work = Path(tempfile.mkdtemp(prefix="bench-runsets-"))
+    measures = []
+    with fresh_database("runsets", environment(free_port(), work)):
+        from queries.models import Workflow
+
+        heading(f"Run sets and dashboards ({machine()})")
+        user, instances = user_with_instances("plan@example.com", INSTANCES, "plan")
+        workflow = Workflow.objects.create(owner=user, name="Reach", sql=SQL)
+        for size in sizes_for(SIZES, sizes, quick):
+            measures.append(bench_planning(user, instances, workflow, size))
+        for rows in DASHBOARD_ROWS["quick" if quick else "full"]:
+            measures.append(bench_dashboard(rows))
+    return measures
+
+
+def drain(cells: int) -> None:
+    """The drain against the sandbox with faults (minutes; not part of run_all)."""
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="bench-runsets-"))
+    with fresh_database("runsets", environment(port, work)):
         from recomamp.sandbox.engine import generate
 
         print(f"machine: {machine()}")
         generate(work / "amc.duckdb", scale=0.03, seed=11, end_date=date(2025, 12, 31))
-        bench_planning()
-        bench_dashboard()
-        if not args.skip_drain:
-            with web_server(port):
-                bench_drain(total, work / "amc.duckdb")
+        with web_server(port):
+            bench_drain(cells, work / "amc.duckdb")
 
 
 if __name__ == "__main__":
-    main()
+    if "--drain" in sys.argv:
+        drain(int(sys.argv[sys.argv.index("--drain") + 1]))
+    else:
+        cli(run, SIZES, __doc__.splitlines()[0])

@@ -8,6 +8,8 @@ started with `web_server()` inherits it, so the benchmark process and the server
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import os
 import platform
@@ -19,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -192,3 +194,92 @@ def machine() -> str:
 
 def heading(title: str) -> None:
     print(f"\n## {title}", flush=True)
+
+
+# --- Measures: product vs ceiling ----------------------------------------------------------------------------------
+#
+# Convention for every bench module (run_all.py relies on it):
+#   SIZES = {"quick": [s1, s2, s3], "full": [s1, s2, s3]}   three sizes a factor 10 apart (quick may be smaller)
+#   def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]
+# `run` measures the product and its ceiling side by side in the same process and the same minute, at each size
+# (default: SIZES["quick" if quick else "full"]), and returns one Measure per (measure, size). It may print what
+# it likes (tables, profiles, what bounds a ratio); run_all.py collects the returned measures. End the module with
+#   if __name__ == "__main__":
+#       cli(run, SIZES)
+# run_all.py runs each module in its own process as `python bench/<module>.py [--quick] --json FILE` and reads
+# the measures back from FILE (a module that creates its own database must do so inside run()).
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure at one size: the product's number and the ceiling's number measured in the same run.
+
+    `ratio` always reads "how many times worse than the ceiling": ratio >= 1 means the product is slower than
+    (or uses more than) the ceiling, 1.0 means it is at the ceiling. For times (and any cost where less is
+    better, such as MB or queries) ratio = product / ceiling; for throughputs (unit ending in "/s", more is
+    better) it is inverted, ratio = ceiling / product, so the ratio reads the same way.
+    """
+
+    measure: str  # e.g. "claim due slots, 4 processes"
+    product: float
+    ceiling: float
+    ratio: float
+    unit: str  # "ms", "s", "slots/s", "MB", ...
+    size: int  # the size the measure ran at (schedules, rows, executions...)
+
+    @classmethod
+    def of(cls, measure: str, product: float, ceiling: float, unit: str, size: int) -> Measure:
+        higher_is_better = unit.endswith("/s")
+        numerator, denominator = (ceiling, product) if higher_is_better else (product, ceiling)
+        ratio = numerator / denominator if denominator else float("inf")
+        return cls(measure, float(product), float(ceiling), round(ratio, 3), unit, int(size))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.measure} @ {self.size:,}: {fmt(self.product)} {self.unit} vs ceiling "
+            f"{fmt(self.ceiling)} {self.unit} -> {self.ratio:.2f}x"
+        )
+
+
+def fmt(value: float) -> str:
+    """A number with 3 significant digits and thousands separators, for tables."""
+    if value == 0 or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def sizes_for(module_sizes: dict[str, list[int]], sizes: list[int] | None, quick: bool) -> list[int]:
+    """The sizes a module's run() should use: the ones given, else its quick or full SIZES."""
+    return list(sizes) if sizes else list(module_sizes["quick" if quick else "full"])
+
+
+def print_measures(measures: list[Measure]) -> None:
+    """Print measures as a Markdown table (for a module run alone)."""
+    table = Table("measure", "size", "product", "ceiling", "unit", "ratio")
+    for m in measures:
+        table.row(m.measure, f"{m.size:,}", fmt(m.product), fmt(m.ceiling), m.unit, f"{m.ratio:.2f}x")
+
+
+def write_measures(path: Path, measures: list[Measure]) -> None:
+    path.write_text(json.dumps([m.as_dict() for m in measures], indent=1) + "\n")
+
+
+def read_measures(path: Path) -> list[Measure]:
+    return [Measure(**item) for item in json.loads(path.read_text())]
+
+
+def cli(run: Callable[..., list[Measure]], module_sizes: dict[str, list[int]], description: str = "") -> None:
+    """Command line shared by the bench modules: --quick, --sizes 1000,10000, --json FILE."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=f"quick sizes {module_sizes['quick']}")
+    parser.add_argument("--sizes", default="", help=f"comma-separated sizes (full: {module_sizes['full']})")
+    parser.add_argument("--json", type=Path, help="write the measures to this file as a JSON list")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size] or None
+    measures = run(sizes=sizes, quick=args.quick)
+    print_measures(measures)
+    if args.json:
+        write_measures(args.json, measures)

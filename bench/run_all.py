@@ -1,102 +1,139 @@
-"""Run every benchmark, one after the other, and collect their output into one Markdown file.
+"""Run every benchmark module and report each measure next to its ceiling, measured in the same run.
 
-Run from the repository root:  .venv/bin/python bench/run_all.py [--quick] [--only polling,dispatch] [--output FILE]
+Run from the repository root:
+    .venv/bin/python bench/run_all.py [--quick] [--only dispatch,polling] [--json FILE] [--write-docs]
 
-Each benchmark runs in its own process (the database benchmarks create and drop their own database), so one
-failing does not stop the others; the exit code says whether all of them finished. `--quick` runs smaller
-sizes as a smoke check of a few minutes; docs/benchmarks.md holds the numbers of a full run.
+Each module runs in its own process (`bench/<module>.py [--quick] --json FILE`, see "Measures" in
+bench/README.md), so one failing does not stop the others; the exit code says whether all of them finished.
+`--json FILE` writes every measure as a list of {"measure", "product", "ceiling", "ratio", "unit", "size"}.
+`--write-docs` keeps the last result of each module that ran in docs/bench/<module>.json, redraws the charts
+(bench/charts.py) and rewrites the table of docs/benchmarks.md between its run_all markers from every module's
+last result, so running a subset updates only those rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+RESULTS = ROOT / "docs" / "bench"
 sys.path.insert(0, str(BENCH))
 
-from common import machine  # noqa: E402
+from charts import draw_all, slug  # noqa: E402
+from common import Measure, fmt, machine, read_measures  # noqa: E402
 
-
-@dataclass(frozen=True)
-class Benchmark:
-    name: str
-    script: str
-    quick_args: tuple[str, ...]
-    prints_markdown: bool  # the older scripts print plain text, kept in a code block
-
-
-BENCHMARKS = (
-    Benchmark("validation", "bench_validation.py", ("--runs", "20"), prints_markdown=False),
-    Benchmark("results", "bench_results.py", ("--rows", "100000", "--runs", "3"), prints_markdown=False),
-    Benchmark("executions_list", "bench_executions_list.py", ("--quick",), prints_markdown=True),
-    Benchmark("polling", "bench_polling.py", ("--quick",), prints_markdown=True),
-    Benchmark("dispatch", "bench_dispatch.py", ("--quick",), prints_markdown=True),
-    Benchmark("brand_import", "bench_brand_import.py", ("--rows", "10000"), prints_markdown=True),
-    Benchmark("compare", "bench_compare.py", ("--rows", "20000", "--runs", "3"), prints_markdown=True),
-    Benchmark("reliability", "reliability.py", ("--schedules", "60", "--executions", "20", "--qclusters", "3"), True),
+# In the order they run; each is bench/<name>.py following the convention of bench/README.md.
+MODULES = (
+    "bench_validation",
+    "bench_dispatch",
+    "bench_submission",
+    "bench_polling",
+    "bench_brand_import",
+    "bench_runsets",
+    "bench_executions_list",
+    "bench_results",
+    "bench_sandbox",
 )
+START, END = "<!-- run_all:start -->", "<!-- run_all:end -->"
 
 
-def run(benchmark: Benchmark, quick: bool) -> tuple[str, int, float]:
-    """Run one benchmark, echoing its output as it comes; returns (output, exit code, seconds).
-
-    The output ends with the load averages seen before and after: other work on the machine skews the numbers.
-    """
+def run_module(name: str, quick: bool) -> dict:
+    """Run one module in its own process, echoing its output; returns its result record."""
     load_before = os.getloadavg()[0]
-    command = [sys.executable, str(BENCH / benchmark.script), *(benchmark.quick_args if quick else ())]
-    print(f"\n# {benchmark.name}: bench/{benchmark.script} {' '.join(command[2:])}", flush=True)
-    start = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        out = Path(folder) / "measures.json"
+        command = [sys.executable, str(BENCH / f"{name}.py"), *(["--quick"] if quick else []), "--json", str(out)]
+        print(f"\n# {name}: {' '.join(command[1:-2])}".replace(str(ROOT) + "/", ""), flush=True)
+        start = time.monotonic()
+        code = subprocess.call(command, cwd=ROOT)
+        measures = read_measures(out) if out.exists() else []
+    seconds = time.monotonic() - start
+    load = (load_before, os.getloadavg()[0])
+    print(f"{name}: exit {code} in {seconds:.0f} s, load average (1 min) {load[0]:.1f} → {load[1]:.1f}", flush=True)
+    return {
+        "module": name, "code": code, "quick": quick, "seconds": round(seconds, 1),
+        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "machine": machine(), "load": [round(x, 1) for x in load],
+        "measures": [m.as_dict() for m in measures],
+    }  # fmt: skip
+
+
+def table(records: list[dict]) -> str:
+    """The Markdown table of every module's last result, each measure linking to its chart."""
     lines = []
-    for line in process.stdout:
-        print(line, end="", flush=True)
-        lines.append(line)
-    code, seconds = process.wait(), time.monotonic() - start
-    lines.append(f"\nload average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
-    print(lines[-1], end="", flush=True)
-    return "".join(lines), code, seconds
+    for record in records:
+        status = "" if record["code"] == 0 else f", **exit code {record['code']}**"
+        lines += [
+            f"**{record['module']}** — {record['date']}{' (--quick)' if record['quick'] else ''}, {record['machine']}, "
+            f"load average {record['load'][0]} → {record['load'][1]}, {record['seconds']:.0f} s{status}",
+            "",
+            "| measure | size | product | ceiling | unit | ratio | chart |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        shown: dict[str, None] = {}
+        for item in record["measures"]:
+            m = Measure(**item)
+            chart = "" if m.measure in shown else f"[curve](bench/{slug(m.measure)}.svg)"
+            shown[m.measure] = None
+            cells = (m.measure, f"{m.size:,}", fmt(m.product), fmt(m.ceiling), m.unit, f"{m.ratio:.2f}×", chart)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        if shown:  # the curves beside the table: product (red) and ceiling (blue, dashed) against size
+            lines += [" ".join(f"![{name}](bench/{slug(name)}.svg)" for name in shown), ""]
+    return "\n".join(lines)
 
 
-def section(benchmark: Benchmark, quick: bool, output: str, code: int, seconds: float) -> str:
-    args = " ".join(benchmark.quick_args) if quick else ""
-    status = "finished" if code == 0 else f"FAILED (exit code {code})"
-    body = output.strip() if benchmark.prints_markdown and code == 0 else f"```\n{output.strip()}\n```"
-    return (
-        f"## {benchmark.name}\n\n`.venv/bin/python bench/{benchmark.script} {args}`".rstrip()
-        + f" — {status} in {seconds:.0f} s\n\n{body}\n"
+def write_docs(records: list[dict]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        (RESULTS / f"{record['module']}.json").write_text(json.dumps(record, indent=1) + "\n")
+    known = {path.stem: json.loads(path.read_text()) for path in RESULTS.glob("*.json")}
+    ordered = [known[name] for name in MODULES if name in known]
+    draw_all([Measure(**item) for record in ordered for item in record["measures"]], RESULTS)
+    text = DOCS.read_text()
+    if START not in text or END not in text:
+        text = text.rstrip() + f"\n\n## Measures and ceilings (bench/run_all.py)\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    body = (
+        "Ratio = how many times the product is off its ceiling (≥ 1 is worse; throughputs inverted so it reads the "
+        "same way). Each chart plots product and ceiling against size on log axes.\n\n" + table(ordered)
     )
+    DOCS.write_text(f"{head}{START}\n{body}{END}{tail}")
+    print(f"\n{DOCS.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}/ updated")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke check of a few minutes")
-    names = ", ".join(b.name for b in BENCHMARKS)
-    parser.add_argument("--only", default="", help=f"comma-separated subset of: {names}")
-    parser.add_argument("--output", type=Path, help="Markdown file to write (default .local/bench/results-<time>.md)")
+    parser.add_argument("--quick", action="store_true", help="the modules' quick sizes: under 5 minutes in all")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(MODULES)}")
+    parser.add_argument("--json", type=Path, help="write every measure to this file as a JSON list")
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md and docs/bench/")
+    parser.add_argument("--docs-only", action="store_true", help="run nothing; redraw docs from docs/bench/*.json")
     args = parser.parse_args()
-    chosen = [b for b in BENCHMARKS if not args.only or b.name in args.only.split(",")]
-    stamp = datetime.now(UTC)
-    output = args.output or ROOT / ".local" / "bench" / f"results-{stamp:%Y%m%d-%H%M%S}.md"
+    wanted = {name if name.startswith("bench_") else f"bench_{name}" for name in args.only.split(",") if name}
+    chosen = [name for name in MODULES if not wanted or name in wanted]
+    if args.docs_only:
+        write_docs([])
+        return
 
-    sections, failed = [], []
-    for benchmark in chosen:
-        text, code, seconds = run(benchmark, args.quick)
-        sections.append(section(benchmark, args.quick, text, code, seconds))
-        if code:
-            failed.append(benchmark.name)
-
-    header = f"# RecomAMP benchmarks{' (quick)' if args.quick else ''}\n\n{stamp:%Y-%m-%d %H:%M} UTC, {machine()}\n"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(header + "\n" + "\n".join(sections))
-    print(f"\nresults written to {output}")
+    records = [run_module(name, args.quick) for name in chosen if (BENCH / f"{name}.py").exists()]
+    measures = [item for record in records for item in record["measures"]]
+    print("\n" + table(records))
+    if args.json:
+        args.json.write_text(json.dumps(measures, indent=1) + "\n")
+    if args.write_docs:
+        write_docs(records)
+    failed = [record["module"] for record in records if record["code"]]
     if failed:
         print(f"failed: {', '.join(failed)}")
         sys.exit(1)

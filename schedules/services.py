@@ -1,16 +1,15 @@
 """Schedules that fire exactly once per slot.
 
 The dispatcher claims due schedules with `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction that inserts
-the run for the slot and advances `next_run_at`; the unique (schedule, scheduled_for) constraint is the fence,
-so a second claim of a slot cannot be recorded whatever the race. Submission happens after commit through
-`executions.services.start_execution`, the path every run takes.
+the run for the slot and advances `next_run_at` (schedules/claiming.py); the unique (schedule, scheduled_for)
+constraint is the fence, so a second claim of a slot cannot be recorded whatever the race. Submission happens
+after commit through `executions.services.start_execution`, the path every run takes.
 
 Missed slots (workers down): the latest runs once, older ones are recorded as skipped with the reason.
 """
 
 import logging
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -24,21 +23,14 @@ from executions.models import Execution
 from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTarget, WindowSpec, start_execution
 
 from . import planning
+from .claiming import CLAIM_BATCH, DispatchReport, claim_due_batch
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
 
-CLAIM_BATCH = 100
 STUCK_AFTER = timedelta(minutes=1)
 QUOTA_RETRY = timedelta(minutes=2)
 OPEN_RUN_STATUSES = (ScheduleRun.Status.CLAIMED, ScheduleRun.Status.SUBMITTED, ScheduleRun.Status.RUNNING)
-
-
-@dataclass
-class DispatchReport:
-    claimed: list[int] = field(default_factory=list)  # run pks to submit
-    skipped: int = 0
-    schedules: int = 0
 
 
 # --- Dispatch ----------------------------------------------------------------------------------------------------
@@ -57,54 +49,6 @@ def dispatch_due(*, now: datetime | None = None, batch: int = CLAIM_BATCH, submi
                 submit_run(run_pk)
         if report.schedules < batch:
             return total
-
-
-def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchReport:
-    """One short transaction: lock up to `batch` due schedules, insert their runs, advance `next_run_at`."""
-    report = DispatchReport()
-    with transaction.atomic():
-        due = list(
-            Schedule.objects.select_for_update(skip_locked=True)
-            .filter(is_active=True, next_run_at__lte=now)
-            .order_by("next_run_at")[:batch]
-        )
-        runs: list[ScheduleRun] = []
-        for schedule in due:
-            slots, following = planning.slots_due(schedule, now)
-            schedule.next_run_at = following
-            if not slots:  # next_run_at was past the end: nothing left to do
-                continue
-            *missed, latest = slots
-            for slot in missed:
-                runs.append(
-                    ScheduleRun(
-                        schedule=schedule,
-                        scheduled_for=slot,
-                        status=ScheduleRun.Status.SKIPPED,
-                        reason="Missed while no worker was running; only the latest missed slot runs.",
-                        finished_at=now,
-                    )
-                )
-            runs.append(ScheduleRun(schedule=schedule, scheduled_for=latest, status=ScheduleRun.Status.CLAIMED))
-            schedule.last_run_at = latest
-            report.skipped += len(missed)
-        for schedule in due:
-            schedule.updated_at = now
-        Schedule.objects.bulk_update(due, ["next_run_at", "last_run_at", "updated_at"])
-        # The unique constraint makes a duplicate slot impossible; ignore_conflicts keeps the batch going.
-        created = ScheduleRun.objects.bulk_create(runs, ignore_conflicts=True)
-        report.schedules = len(due)
-    claimed_slots = {(r.schedule_id, r.scheduled_for) for r in created if r.status == ScheduleRun.Status.CLAIMED}
-    report.claimed = list(
-        ScheduleRun.objects.filter(
-            schedule_id__in=[s for s, _ in claimed_slots], status=ScheduleRun.Status.CLAIMED, is_test=False
-        )
-        .filter(scheduled_for__in=[t for _, t in claimed_slots])
-        .values_list("pk", flat=True)
-    )
-    if due:
-        log.info("dispatch claimed schedules=%s runs=%s skipped=%s", len(due), len(report.claimed), report.skipped)
-    return report
 
 
 # --- Submitting a run --------------------------------------------------------------------------------------------

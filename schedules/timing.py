@@ -22,6 +22,7 @@ croniter (7.0) is only asked about naive wall-clock readings, because with aware
 fixed time twice on fall-back days.
 """
 
+import copy
 import functools
 import heapq
 import re
@@ -65,7 +66,16 @@ def _known_zones() -> frozenset[str]:
 
 
 def parse_cron(cron: str) -> croniter:
-    """Parse a five-field cron expression, rejecting forms whose slots are not deterministic."""
+    """Parse a five-field cron expression, rejecting forms whose slots are not deterministic.
+
+    Parsing is the expensive part of croniter, so the parsed expression is cached and each caller gets its own
+    shallow copy (croniter rebinds, never mutates, the parsed fields when it moves its position).
+    """
+    return copy.copy(_parse_cron(cron or ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cron(cron: str) -> croniter:
     fields = (cron or "").split()
     if len(fields) != 5:
         raise ScheduleTimingError("cron_expression", f"'{cron}' is not a cron expression. {_CRON_FIELD_ERROR}")
