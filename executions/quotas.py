@@ -5,6 +5,7 @@
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 ADHOC_PER_DAY = 30
@@ -16,3 +17,15 @@ def adhoc_today(now: datetime, prefix: str = "") -> Q:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counted = Q(**{f"{prefix}submitted_at__gte": midnight, f"{prefix}amc_workflow_id": ""})
     return counted & ~Q(**{f"{prefix}amc_execution_id": ""})
+
+
+def instance_lock_name(instance_pk) -> str:
+    """The advisory lock every dispatcher (schedules, run sets) takes before counting an instance's executions."""
+    return f"amc-instance:{instance_pk}"
+
+
+def lock_instance(instance) -> None:
+    """Hold the instance's lock until the current transaction ends, so "count its active executions, then create
+    one" is one step: two dispatchers can no longer both pass the check at 9 of 10 (pg_advisory_xact_lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [instance_lock_name(instance.pk)])

@@ -46,7 +46,10 @@ def dispatch(*, now: datetime | None = None, run_set_pks: list[int] | None = Non
 def _dispatch_instance(run_set_pk: int, instance_pk, now: datetime) -> int:
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"runsets-instance:{instance_pk}"])
+            # The lock schedules take too (`quotas.lock_instance`): one count-then-create per instance at a time.
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s))", [engine.quotas.instance_lock_name(instance_pk)]
+            )
             if not cursor.fetchone()[0]:
                 return 0  # another dispatcher is filling this instance right now
         run_set = RunSet.objects.select_related("workflow", "owner").get(pk=run_set_pk)

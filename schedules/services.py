@@ -22,6 +22,7 @@ from django.utils import timezone
 from executions import quotas
 from executions.models import Execution
 from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, start_execution
+from recomamp import dropped_connections
 
 from . import planning
 from .models import Schedule, ScheduleRun
@@ -110,6 +111,7 @@ def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchRepor
 # --- Submitting a run --------------------------------------------------------------------------------------------
 
 
+@dropped_connections.skips_item("submission of run", default="connection-lost")  # fails this run, not the cycle
 def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
     """Turn a claimed (or retrying, or waiting) run into an execution, exactly once.
 
@@ -178,6 +180,7 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
             return "skipped"
     instance = schedule.instance
+    quotas.lock_instance(instance)  # until submit_run's transaction commits the execution it creates
     running = Execution.objects.filter(instance=instance, status__in=Execution.ACTIVE_STATUSES).count()
     if running >= quotas.CONCURRENT_PER_INSTANCE:
         return _wait(run, now, QUOTA_RETRY, f"{running} executions already running on this instance (AMC runs 10).")
@@ -359,12 +362,12 @@ def recover_stuck_runs(*, now: datetime | None = None) -> int:
 def run_scheduler_cycle(*, now: datetime | None = None) -> dict:
     """What the every-minute worker task does."""
     now = now or timezone.now()
-    report = dispatch_due(now=now)
+    report, step = dispatch_due(now=now), dropped_connections.step  # a lost connection costs one step at most
     return {
         "claimed": len(report.claimed),
         "skipped": report.skipped,
-        "resumed": resume_waiting_runs(now=now),
-        "recovered": recover_stuck_runs(now=now),
+        "resumed": step("resume", resume_waiting_runs, now=now),
+        "recovered": step("recovery", recover_stuck_runs, now=now),
     }
 
 
