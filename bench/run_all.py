@@ -40,6 +40,7 @@ BENCHMARKS = (
     Benchmark("polling", "bench_polling.py", ("--quick",), prints_markdown=True),
     Benchmark("dispatch", "bench_dispatch.py", ("--quick",), prints_markdown=True),
     Benchmark("brand_import", "bench_brand_import.py", ("--rows", "10000"), prints_markdown=True),
+    Benchmark("recovery", "bench_recovery.py", ("--rounds", "1"), prints_markdown=True),
     Benchmark("reliability", "reliability.py", ("--schedules", "60", "--executions", "20", "--qclusters", "3"), True),
 )
 
