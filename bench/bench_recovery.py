@@ -86,10 +86,11 @@ def claimed(step: str, execution) -> bool:
     return row.lease_until is not None and (step != "submission" or row.status == Execution.Status.SUBMITTING)
 
 
-def one_round(step: str, user, instance, slow_env: dict, interval: float, alive: float) -> tuple[float, int, int]:
+def one_round(step: str, user, instance, slow_env: dict, interval: float, alive: float) -> tuple[float, int, str]:
     """Kill a worker in the middle of `step`; returns (seconds until taken over, takeovers before the kill,
-    AMC executions created for it)."""
+    AMC executions created for it, "adopted" when the one AMC has is the dead worker's own POST)."""
     from django.db import connections
+    from django.utils import timezone
 
     from executions.following import follow_executions
     from recomamp.sandbox.models import SandboxExecution
@@ -109,14 +110,16 @@ def one_round(step: str, user, instance, slow_env: dict, interval: float, alive:
         time.sleep(min(interval, max(0.0, alive - (time.monotonic() - claimed_at))))
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
-    killed_at = time.monotonic()
+    killed_at, killed_wall = time.monotonic(), timezone.now()
     while not done(step, execution):
         follow_executions()
         time.sleep(interval)
     taken_over = time.monotonic() - killed_at
     connections.close_all()
-    created = SandboxExecution.objects.filter(workflow_id=execution.execution_id).count()
-    return taken_over, early, created
+    created = list(SandboxExecution.objects.filter(workflow_id=execution.execution_id).values_list("created_at"))
+    # The dead worker's POST lands while the lease is still running; a resubmission only after it ran out.
+    adopted = step == "submission" and len(created) == 1 and created[0][0] < killed_wall + timedelta(seconds=20)
+    return taken_over, early, f"{len(created)}{' (adopted)' if adopted else ''}"
 
 
 def main() -> None:
@@ -125,6 +128,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between follower cycles")
     parser.add_argument("--alive", type=float, default=12.0, help="seconds the worker holds its step before SIGKILL")
     parser.add_argument("--stall", type=float, default=20.0, help="seconds every AMC call to the slow sandbox waits")
+    parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated: submission,poll,fetch")
     parser.add_argument("--worker", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--pk", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -163,7 +167,7 @@ def main() -> None:
             "old default bound s", "taken over while alive", "AMC executions per run",
         )  # fmt: skip
         with web_server(fast_port), web_server(slow_port, env={"SANDBOX_FAULTS": stall}):
-            for step in STEPS:
+            for step in args.steps.split(","):
                 results = [one_round(step, user, instance, slow_env, args.interval, args.alive)
                            for _ in range(args.rounds)]  # fmt: skip
                 seconds = [r[0] for r in results]
