@@ -35,7 +35,7 @@ ADOPTION_LOOKBACK = timedelta(minutes=10)
 FETCH_TASK_GRACE = timedelta(seconds=30)
 
 
-lease_free = leases.free  # rows no worker holds (kept here for the callers that import it from this module)
+lease_free = leases.free  # rows no worker holds
 
 
 # --- One cycle ---------------------------------------------------------------------------------------------------

@@ -77,9 +77,9 @@ class Heartbeat:
                     log.warning("lease renewal failed execution_pk=%s error=%s", self.execution_pk, exc)
                     connections["default"].close()
                     continue
-                if token is None:
+                if token is None:  # released by the step itself (e.g. a recorded outcome), or taken over
                     self.lost = True
-                    log.warning("lease lost execution_pk=%s", self.execution_pk)
+                    log.info("lease no longer held execution_pk=%s", self.execution_pk)
                     return
                 self.token = token
                 self.beats += 1

@@ -98,11 +98,26 @@ def problem(instance, now: datetime, *, adhoc: bool) -> str | None:
     return None
 
 
+def lock_key(instance) -> int:
+    """The advisory-lock key of an AMC instance: its region and id, so every user's row of it shares one lock."""
+    digest = hashlib.blake2b(f"amc-instance:{instance.region}:{instance.instance_id}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
 def lock_instance(instance) -> None:
     """Hold a per-AMC-instance lock until the current transaction ends (PostgreSQL advisory lock), so a
-    check-then-create on that instance runs one at a time across processes and machines."""
+    check-then-create on that instance runs one at a time across processes and machines (manual runs,
+    schedules and run sets alike)."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_instance needs a transaction: the lock is released when it ends")
-    digest = hashlib.blake2b(f"amc-instance:{instance.region}:{instance.instance_id}".encode(), digest_size=8)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest.digest(), "big", signed=True)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(instance)])
+
+
+def try_lock_instance(instance) -> bool:
+    """`lock_instance` without waiting: False when another process holds it."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("try_lock_instance needs a transaction: the lock is released when it ends")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(instance)])
+        return cursor.fetchone()[0]

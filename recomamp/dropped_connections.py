@@ -10,27 +10,31 @@ import logging
 from contextlib import contextmanager
 from functools import wraps
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 log = logging.getLogger(__name__)
 
 
+# SQLSTATEs of a session the server ended: connection exceptions (class 08), admin or crash shutdown.
+ENDED_SESSION_STATES = ("08", "57P01", "57P02", "57P03")
+
+
 def is_dropped(exc: BaseException) -> bool:
-    """Whether `exc` means the connection itself is gone (not a constraint or a bad query)."""
-    if not isinstance(exc, DatabaseError):
-        return False
-    if connection.connection is None or getattr(connection.connection, "closed", False):
-        return True
-    return not connection.is_usable()
+    """Whether `exc` means the connection itself is gone (not a constraint, a lock timeout or a bad query).
+
+    Judged from the error, not from the connection: Django may already have replaced a connection it found broken.
+    """
+    if isinstance(exc, InterfaceError):
+        return True  # "connection already closed"
+    if not isinstance(exc, OperationalError):
+        return False  # integrity, data and programming errors are the query's, not the connection's
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(ENDED_SESSION_STATES)  # None: the socket closed under us
 
 
 def discard_broken_connection() -> None:
-    """Close this thread's connection if it no longer works, so the next query reconnects."""
-    if connection.in_atomic_block:
-        return  # the enclosing transaction is lost anyway; its owner rolls back and closes
-    connection.close_if_unusable_or_obsolete()
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
+    """Close this thread's broken connection (outside any transaction), so the next query reconnects."""
+    connection.close()
 
 
 @contextmanager
@@ -39,8 +43,8 @@ def item(what: str, key):
     try:
         yield
     except DatabaseError as exc:
-        if not is_dropped(exc):
-            raise
+        if not is_dropped(exc) or connection.in_atomic_block:
+            raise  # not a lost connection, or the caller's own transaction is lost with it: theirs to handle
         log.warning("database connection lost during %s %s; skipped until the next cycle: %s", what, key, exc)
         discard_broken_connection()
 

@@ -12,9 +12,11 @@ runs included), capped at AMC's 10 and at the set's own `max_in_flight`.
 import logging
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+
+from instances.models import AMCInstance
 
 from . import engine
 from .models import Cell, RunSet
@@ -45,10 +47,9 @@ def dispatch(*, now: datetime | None = None, run_set_pks: list[int] | None = Non
 
 def _dispatch_instance(run_set_pk: int, instance_pk, now: datetime) -> int:
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"runsets-instance:{instance_pk}"])
-            if not cursor.fetchone()[0]:
-                return 0  # another dispatcher is filling this instance right now
+        # The lock manual runs and schedules take too: one count-then-create per AMC instance at a time.
+        if not engine.quotas.try_lock_instance(AMCInstance.objects.only("instance_id", "region").get(pk=instance_pk)):
+            return 0  # another dispatcher is filling this instance right now
         run_set = RunSet.objects.select_related("workflow", "owner").get(pk=run_set_pk)
         if run_set.status != RunSet.Status.RUNNING:
             return 0

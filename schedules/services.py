@@ -21,6 +21,7 @@ from django.utils import timezone
 from executions import quotas, retry
 from executions.models import Execution
 from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTarget, WindowSpec, start_execution
+from recomamp import dropped_connections
 
 from . import planning
 from .claiming import CLAIM_BATCH, DispatchReport, claim_due_batch
@@ -54,6 +55,7 @@ def dispatch_due(*, now: datetime | None = None, batch: int = CLAIM_BATCH, submi
 # --- Submitting a run --------------------------------------------------------------------------------------------
 
 
+@dropped_connections.skips_item("submission of run", default="connection-lost")  # fails this run, not the cycle
 def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
     """Turn a claimed (or retrying, or waiting) run into an execution, exactly once.
 
@@ -123,6 +125,7 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
                 return _wait(run, now, QUOTA_RETRY, "Waiting for the previous run of this schedule to finish.")
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
             return "skipped"
+    quotas.lock_instance(schedule.instance)  # until submit_run's transaction commits the execution it creates
     used = quotas.usage(schedule.instance, now)  # the whole team's runs on this AMC instance
     if used.running >= quotas.CONCURRENT_PER_INSTANCE:
         reason = f"{used.running} executions already running on this instance (AMC runs 10)."
@@ -306,12 +309,12 @@ def recover_stuck_runs(*, now: datetime | None = None) -> int:
 def run_scheduler_cycle(*, now: datetime | None = None) -> dict:
     """What the every-minute worker task does."""
     now = now or timezone.now()
-    report = dispatch_due(now=now)
+    report, step = dispatch_due(now=now), dropped_connections.step  # a lost connection costs one step at most
     return {
         "claimed": len(report.claimed),
         "skipped": report.skipped,
-        "resumed": resume_waiting_runs(now=now),
-        "recovered": recover_stuck_runs(now=now),
+        "resumed": step("resume", resume_waiting_runs, now=now),
+        "recovered": step("recovery", recover_stuck_runs, now=now),
     }
 
 
