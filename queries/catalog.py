@@ -3,9 +3,12 @@
 Building the catalog reads every SchemaField row, so the result is cached. The cache key is a fingerprint of
 the catalog tables (row counts, newest change, highest field id) plus a version that `invalidate_catalog()`
 bumps; an import that only edits field rows in place is caught by the version bump or, at worst, by the TTL.
+Each process also keeps the catalog built for the current fingerprint, so a page builds it at most once.
 """
 
 from __future__ import annotations
+
+import threading
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
@@ -36,7 +39,41 @@ def catalog_fingerprint() -> str:
 
 def catalog_columns() -> dict[str, list[dict]]:
     """{table_name: [{name, type, kind, threshold, description}, …]} in column order, cached."""
-    key = f"queries:catalog:{catalog_fingerprint()}"
+    return _memoised(catalog_fingerprint(), "columns", _cached_columns)
+
+
+def validator_catalog() -> Catalog:
+    return catalog_snapshot()[1]
+
+
+def catalog_snapshot() -> tuple[dict[str, list[dict]], Catalog]:
+    """The columns and the validator's Catalog of one catalog version (one fingerprint for both)."""
+    fingerprint = catalog_fingerprint()
+    tables = _memoised(fingerprint, "columns", _cached_columns)
+    return tables, _memoised(fingerprint, "validator", lambda _: _build_catalog(tables))
+
+
+# Built catalogs, per process, for the current fingerprint only: a page then pays for the fingerprint's two
+# small queries, not for reading the pickled columns from the cache and building thousands of ColumnInfo.
+_memo: dict[tuple[str, str], object] = {}
+_memo_lock = threading.Lock()
+
+
+def _memoised(fingerprint: str, what: str, build):
+    key = (what, fingerprint)
+    with _memo_lock:
+        if key in _memo:
+            return _memo[key]
+    value = build(fingerprint)
+    with _memo_lock:
+        for stale in [k for k in _memo if k[1] != fingerprint]:
+            del _memo[stale]
+        _memo[key] = value
+    return value
+
+
+def _cached_columns(fingerprint: str) -> dict[str, list[dict]]:
+    key = f"queries:catalog:{fingerprint}"
     tables = cache.get(key)
     if tables is None:
         tables = {}
@@ -51,11 +88,11 @@ def catalog_columns() -> dict[str, list[dict]]:
     return tables
 
 
-def validator_catalog() -> Catalog:
+def _build_catalog(tables: dict[str, list[dict]]) -> Catalog:
     return Catalog(
         {
             table: {c["name"]: ColumnInfo(c["type"], c["kind"], c["threshold"] or None) for c in columns}
-            for table, columns in catalog_columns().items()
+            for table, columns in tables.items()
         }
     )
 
@@ -94,15 +131,16 @@ def filter_data_sources(q: str = "", category: str = "", tag: str = "") -> Query
     return sources.order_by("category", "table_name")
 
 
-def search_schema(q: str, *, limit: int = 30, expand_up_to: int = 3) -> list[dict]:
+def search_schema(q: str, *, limit: int = 30, expand_up_to: int = 3, tables: dict | None = None) -> list[dict]:
     """Tables for the editor's schema explorer, each with the columns worth listing.
 
     A table matches by name or through some of its columns (those are listed). Tables matching by name list
     all their columns only when few do, so a one-letter search stays short; no search lists bare table names.
+    `tables` is the catalog's columns when the caller already has them (`catalog_snapshot`).
     """
     needle = q.strip().lower()
     by_name, by_column = [], []
-    for table, columns in catalog_columns().items():
+    for table, columns in (catalog_columns() if tables is None else tables).items():
         if not needle or needle in table.lower():
             by_name.append({"table": table, "columns": columns})
         elif matching := [c for c in columns if needle in c["name"].lower()]:

@@ -100,8 +100,9 @@ def typed_value(text: str | None, column_type: str):
 DUCKDB_MEMORY_LIMIT = "256MB"
 
 
-def duckdb_connect() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+def duckdb_connect(**config) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with our memory limit; `config` adds settings (e.g. threads) fixed at connect time."""
+    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, **config})
 
 
 def storage_column(index: int) -> str:

@@ -46,6 +46,12 @@ CHUNK_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _TIMEOUT = httpx.Timeout(30.0, read=120.0)
+# The COPY to Parquet buffers CSV input and a row group per thread: one thread, an 8 MB read buffer and 16,384-row
+# groups keep DuckDB near 60 MB of RSS at any size (two threads, DuckDB's 32 MB buffer and 122,880-row groups:
+# about 190 MB at 1M rows; bench/bench_results.py).
+COPY_THREADS = 1
+COPY_BUFFER_BYTES = 8 * 1024 * 1024
+COPY_ROW_GROUP = 16_384
 
 
 class ResultError(Exception):
@@ -269,14 +275,16 @@ def build_sidecar(csv_path: Path, parquet_path: Path, types: list[str]) -> tuple
     every row (a sampled type is widened when a later value does not fit it)."""
     width = len(types)
     columns = {storage_column(i): "VARCHAR" for i in range(width)}
-    con = duckdb_connect()
+    con = duckdb_connect(threads=COPY_THREADS)  # at connect time: a later SET keeps the first pool's memory
     try:
         rows = con.execute(
             f"COPY (SELECT * FROM read_csv({_literal(csv_path)}, header = true, columns = $columns,"
-            " auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true))"
-            f" TO {_literal(parquet_path)} (FORMAT parquet, COMPRESSION zstd)",
+            " auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true,"
+            f" buffer_size = {COPY_BUFFER_BYTES}))"
+            f" TO {_literal(parquet_path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {COPY_ROW_GROUP})",
             {"columns": columns},
         ).fetchone()[0]
+        con.execute("RESET threads")  # the check holds no rows: it may use every core
         return rows, checked_types(con, parquet_path, types)
     except duckdb.Error as exc:
         raise ResultFormatError(f"The result is not valid CSV: {str(exc).splitlines()[0]}")

@@ -12,7 +12,7 @@ from accounts.amazon import AmazonConnectionError, amc_client_for
 from recomamp.bounds import bounded_int
 from recomamp.ownership import get_object_for_user
 
-from ..catalog import search_schema, validator_catalog
+from ..catalog import catalog_snapshot, search_schema
 from ..forms import InstanceChoiceForm, ParameterForm, WorkflowForm, submitted_types
 from ..models import Workflow
 from ..validation import ParameterError, validate
@@ -109,7 +109,7 @@ def _editor(request, workflow):
         "amc_check": _check_with_amc(request, check_form, panels) if action == "check" else None,
         "jump": _jump_target(request),
         "schema_q": "",
-        "schema_results": search_schema(""),
+        "schema_results": search_schema("", tables=panels["catalog_tables"]),
     }
     return render(request, TEMPLATE, context)
 
@@ -126,7 +126,7 @@ def _panels(request, sql: str, stored: dict, data, workflow) -> dict:
     """Diagnostics, the parameter form and the request preview for the SQL being edited."""
     definitions = parameter_definitions(sql, stored, submitted_types(data) if data is not None else {})
     parameter_form = ParameterForm(data if data is not None else {}, definitions=definitions)
-    catalog = validator_catalog()
+    tables, catalog = catalog_snapshot()
     diagnostics = validate(sql, catalog)
     catalog_empty = not catalog.table_names()
     if catalog_empty:  # nothing to check names against: say so once instead of flagging every table
@@ -149,6 +149,7 @@ def _panels(request, sql: str, stored: dict, data, workflow) -> dict:
         "diagnostics": diagnostics,
         "diagnostics_data": [d.to_dict() for d in diagnostics],
         "catalog_empty": catalog_empty,
+        "catalog_tables": tables,
         "preview": preview,
         "preview_error": preview_error,
         "values_valid": values_valid,

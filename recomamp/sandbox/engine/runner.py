@@ -1,5 +1,6 @@
-"""Run an AMC query against a sandbox database: check the rules, count users per row, translate to DuckDB,
-execute, apply the aggregation threshold, and hand back rows (or CSV)."""
+"""Run an AMC query against a sandbox database: check the rules, count users per row, translate to DuckDB
+(compiled once per query and window, see reuse.py), execute on a reused connection, apply the aggregation
+threshold to every run's rows, and hand back rows (or CSV)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TextIO
 
 import duckdb
 
-from . import privacy, rules, thresholds, translate
+from . import privacy, reuse, translate
 
 DEFAULT_MIN_USERS = 100
 
@@ -46,24 +47,18 @@ def run_query(
 ) -> QueryResult:
     """Raises `rules.CompileError` for queries AMC would reject and `ExecutionError` for runtime failures.
     `declared_parameters=None` skips the declaration check (ad hoc queries with no inputParameters)."""
-    tree = rules.check(sql, declared_parameters=declared_parameters)
-    if min_users is None:  # as AMC: the strictest threshold class among the output's dimensions
-        min_users = thresholds.required_users(tree)
-    metrics = privacy.metric_flags(tree)
     window = translate.TimeWindow(time_window_start, time_window_end, time_window_timezone)
-    duck_tree = translate.translate(privacy.add_user_counts(tree), window=window, parameters=parameter_values)
-    duck_sql = translate.to_duckdb_sql(duck_tree)
-
-    con = duckdb.connect(str(db_path), read_only=True)
+    compiled = reuse.compile_query(
+        sql, declared_parameters=declared_parameters, window=window, parameter_values=parameter_values
+    )
+    if min_users is None:  # as AMC: the strictest threshold class among the output's dimensions
+        min_users = compiled.required_users
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        cursor = con.execute(duck_sql)
+        cursor = reuse.cursor_for(db_path).execute(compiled.duck_sql)
         rows = cursor.fetchall()
         description = cursor.description
     except duckdb.Error as error:
         raise ExecutionError(str(error).split("\n")[0]) from error
-    finally:
-        con.close()
 
     columns = [d[0].lower() for d in description]  # AMC returns output names in lower case
     types = [amc_type_name(str(d[1])) for d in description]
@@ -71,7 +66,7 @@ def run_query(
         columns,
         types,
         rows,
-        metrics=metrics,
+        metrics=list(compiled.metrics),
         min_users=min_users,
         mode=filtered_rows,
         flag_column=filtered_column,
