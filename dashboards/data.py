@@ -54,13 +54,13 @@ def parts_for(dashboard) -> list[combined.Part]:
     runs = (
         ScheduleRun.objects.filter(schedule=dashboard.schedule, is_test=False, status=ScheduleRun.Status.SUCCEEDED)
         .filter(execution__result__isnull=False, window_start__isnull=False)
-        .select_related("execution__result__execution", "schedule__instance")
+        .select_related("execution__result__execution", "instance")
         .order_by("window_start")
     )
     return [
         combined.Part(
             r.execution.result,
-            r.schedule.instance.instance_id,
+            r.instance.instance_id,  # a schedule over several instances: each run its own
             r.window_start.astimezone(zone).date(),
             (r.window_end.astimezone(zone) - timedelta(seconds=1)).date(),
         )  # fmt: skip

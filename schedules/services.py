@@ -23,7 +23,7 @@ from executions import quotas
 from executions.models import Execution
 from executions.services import ExecutionInputError, SnowflakeTarget, WindowSpec, start_execution
 
-from . import planning
+from . import planning, targets
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
@@ -69,25 +69,16 @@ def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchRepor
             .order_by("next_run_at")[:batch]
         )
         runs: list[ScheduleRun] = []
+        instance_ids = targets.target_instance_ids(due)  # one run per target instance and slot
         for schedule in due:
             slots, following = planning.slots_due(schedule, now)
             schedule.next_run_at = following
             if not slots:  # next_run_at was past the end: nothing left to do
                 continue
             *missed, latest = slots
-            for slot in missed:
-                runs.append(
-                    ScheduleRun(
-                        schedule=schedule,
-                        scheduled_for=slot,
-                        status=ScheduleRun.Status.SKIPPED,
-                        reason="Missed while no worker was running; only the latest missed slot runs.",
-                        finished_at=now,
-                    )
-                )
-            runs.append(ScheduleRun(schedule=schedule, scheduled_for=latest, status=ScheduleRun.Status.CLAIMED))
+            runs += targets.slot_runs(schedule, instance_ids[schedule.pk], missed, latest, now)
             schedule.last_run_at = latest
-            report.skipped += len(missed)
+            report.skipped += len(missed) * len(instance_ids[schedule.pk])
         for schedule in due:
             schedule.updated_at = now
         Schedule.objects.bulk_update(due, ["next_run_at", "last_run_at", "updated_at"])
@@ -120,7 +111,7 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
     with transaction.atomic():
         run = (
             ScheduleRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("schedule__workflow", "schedule__instance__account", "schedule__owner")
+            .select_related("schedule__workflow", "instance__account", "schedule__owner")
             .filter(
                 pk=run_pk,
                 status__in=[ScheduleRun.Status.CLAIMED, ScheduleRun.Status.RETRYING, ScheduleRun.Status.WAITING],
@@ -141,7 +132,7 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
         try:
             execution = start_execution(
                 owner=schedule.owner,
-                instance=schedule.instance,
+                instance=run.instance,
                 workflow=schedule.workflow,
                 window=WindowSpec("EXPLICIT", plan.window.start_utc, plan.window.end_utc, schedule.timezone),
                 parameters=plan.parameters,
@@ -168,6 +159,7 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
     if not run.is_test:
         previous_open = (
             ScheduleRun.objects.filter(schedule=schedule, is_test=False, status__in=OPEN_RUN_STATUSES)
+            .filter(instance_id=run.instance_id)  # each target instance overlaps only with itself
             .exclude(pk=run.pk)
             .filter(scheduled_for__lt=run.scheduled_for)
             .exists()
@@ -177,7 +169,7 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
                 return _wait(run, now, QUOTA_RETRY, "Waiting for the previous run of this schedule to finish.")
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
             return "skipped"
-    instance = schedule.instance
+    instance = run.instance
     running = Execution.objects.filter(instance=instance, status__in=Execution.ACTIVE_STATUSES).count()
     if running >= quotas.CONCURRENT_PER_INSTANCE:
         return _wait(run, now, QUOTA_RETRY, f"{running} executions already running on this instance (AMC runs 10).")
