@@ -89,13 +89,15 @@ def relation(combined: Combined) -> Iterator:
         paths = [str(stack.enter_context(local_sidecar(p.result))) for p in combined.parts]
         con = stack.enter_context(_cursor())
         con.execute("CREATE TEMP TABLE tags(f VARCHAR, instance VARCHAR, window_start DATE, window_end DATE, n INT)")
-        con.executemany(
-            "INSERT INTO tags VALUES (?, ?, ?, ?, ?)",
-            [
-                [path, p.instance, p.first_day, p.last_day, i]
-                for i, (path, p) in enumerate(zip(paths, combined.parts, strict=True))
-            ],
-        )
+        if paths:  # one statement: executemany costs a round of planning per row
+            con.execute(
+                "INSERT INTO tags VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(paths)),
+                [
+                    value
+                    for i, (path, p) in enumerate(zip(paths, combined.parts, strict=True))
+                    for value in (path, p.instance, p.first_day, p.last_day, i)
+                ],
+            )
         names = ", ".join(f"p.{storage_column(i)}" for i in range(len(combined.columns)))
         if paths:
             # A view cannot take parameters: the paths are ours (storage paths), quoted as SQL strings.
