@@ -97,12 +97,18 @@ def add_discovered(brand: Brand, execution: Execution, chosen: set[str]) -> tupl
     return len(asins), len(campaigns)
 
 
-def brand_list_parameters(brand: Brand, workflow) -> dict[str, str]:
-    """The query's ASIN and campaign list parameters, each bound to the brand's list (resolved at each run)."""
-    parameters = {}
+def list_parameter_kinds(workflow) -> dict[str, str]:
+    """The query's parameters a brand list can fill: {name: "asins" | "campaigns"} (typed list parameters, or
+    names ending in asins / campaign_ids)."""
+    kinds = {}
     for definition in run_parameter_definitions(workflow.sql, workflow.parameter_definitions()):
         if definition.type == "asin_list" or definition.name.endswith("asins"):
-            parameters[definition.name] = lists.reference(brand, "asins")
+            kinds[definition.name] = "asins"
         elif definition.type == "campaign_list" or definition.name.endswith("campaign_ids"):
-            parameters[definition.name] = lists.reference(brand, "campaigns")
-    return parameters
+            kinds[definition.name] = "campaigns"
+    return kinds
+
+
+def brand_list_parameters(brand: Brand, workflow) -> dict[str, str]:
+    """The query's ASIN and campaign list parameters, each bound to the brand's list (resolved at each run)."""
+    return {name: lists.reference(brand, kind) for name, kind in list_parameter_kinds(workflow).items()}
