@@ -131,9 +131,10 @@ class ScheduleRun(models.Model):
         ordering = ["-scheduled_for"]
         constraints = [
             models.UniqueConstraint(
-                fields=["schedule", "scheduled_for", "instance"], condition=Q(is_test=False),
+                fields=["schedule", "scheduled_for", "instance"],
+                condition=Q(is_test=False),
                 name="uniq_run_per_slot_instance",
-            )  # fmt: skip
+            )
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="schedulerun_status_next"),

@@ -32,7 +32,9 @@ class Migration(migrations.Migration):
             model_name="schedulerun",
             name="instance",
             field=models.ForeignKey(
-                null=True, on_delete=django.db.models.deletion.CASCADE, related_name="schedule_runs",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="schedule_runs",
                 to="instances.amcinstance",
             ),
         ),
@@ -48,7 +50,8 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="schedulerun",
             constraint=models.UniqueConstraint(
-                condition=Q(is_test=False), fields=("schedule", "scheduled_for", "instance"),
+                condition=Q(is_test=False),
+                fields=("schedule", "scheduled_for", "instance"),
                 name="uniq_run_per_slot_instance",
             ),
         ),

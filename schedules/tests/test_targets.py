@@ -24,9 +24,17 @@ def two_instance_schedule(user, make_instance, make_workflow):
         first, second = make_instance(user, "amcfirst"), make_instance(user, "amcsecond")
         schedules = Schedule.objects.bulk_create(
             Schedule(
-                owner=user, workflow=make_workflow(user), instance=first, name=f"Daily {i}",
-                schedule_id=f"sched_t{i:010x}", kind=Schedule.Kind.DAILY, time_of_day=time(6, 0), timezone="UTC",
-                window_rule={"kind": "previous_day"}, next_run_at=SLOT, **fields,
+                owner=user,
+                workflow=make_workflow(user),
+                instance=first,
+                name=f"Daily {i}",
+                schedule_id=f"sched_t{i:010x}",
+                kind=Schedule.Kind.DAILY,
+                time_of_day=time(6, 0),
+                timezone="UTC",
+                window_rule={"kind": "previous_day"},
+                next_run_at=SLOT,
+                **fields,
             )  # fmt: skip
             for i in range(count)
         )
