@@ -9,6 +9,7 @@ Run from the repository root:  .venv/bin/python bench/bench_runsets.py [--cells 
    runserver subprocess with faults (10% 429, 5% 503, 50 ms latency), driven in this process the way the
    workers do (the run-set cycle and the execution follower every 0.5 s, tasks inline). Reports cells/min and
    compares it with the concurrency ceiling: in-flight slots (10 per instance) × 60 / the measured mean cell time.
+   Also one dispatch pass alone (500 cells, submission left out): time and SQL statements per cell.
 3. Dashboard: 52 windows × 1,000 rows each (52 stored results), `data.compute` and the dashboard page through
    Django's test client (server time per page; aim under 300 ms). Ceiling: listing the parts and one DuckDB
    GROUP BY (file, value) over the same Parquet files on an open connection, fetched (`dashboard_ceiling`).
@@ -87,6 +88,51 @@ def bench_planning() -> None:
     table.row("generate 104 weekly windows (zone America/New_York)", f"{generate_ms:.2f}", "", "")
     table.row(f"create_run_set: {cells:,} cells", f"{create_ms:.0f}", f"{ceiling_ms:.0f} (bare bulk_create)",
               f"{create_ms / ceiling_ms:.2f}")  # fmt: skip
+
+
+def bench_dispatch_pass() -> None:
+    """One dispatch pass starting 500 cells (10 windows × 50 instances), submission to AMC left out: the cost of
+    claiming and creating the executions, in time and SQL statements."""
+    from django.db import connection
+
+    import executions.services
+    from queries.models import Workflow
+    from runsets import dispatch, services, windows
+    from runsets.models import RunSet
+
+    heading("One dispatch pass: 500 cells on 50 instances (no submission)")
+    user, instances = user_with_instances("pass@example.com", 50, "pass")
+    workflow = Workflow.objects.create(owner=user, name="Reach", sql=SQL)
+    planned = windows.generate(period="week", tz="UTC", today=date(2026, 1, 3), last=10)
+    enqueue = executions.services.enqueue_submission
+    executions.services.enqueue_submission = lambda pk: None
+    samples = []
+    try:
+        for _ in range(3):
+            RunSet.objects.all().delete()
+            executions.services.Execution.objects.filter(owner=user).delete()
+            run_set = services.create_run_set(owner=user, workflow=workflow, instances=instances, planned=planned,
+                                              start=False)  # fmt: skip
+            statements = []
+
+            def counting(execute, sql, params, many, context, statements=statements):
+                statements.append(1)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(counting):
+                started = time.perf_counter()
+                count = dispatch.dispatch(run_set_pks=[run_set.pk])
+                samples.append(((time.perf_counter() - started) * 1000, len(statements), count))
+    finally:
+        executions.services.enqueue_submission = enqueue
+        RunSet.objects.all().delete()
+        executions.services.Execution.objects.filter(owner=user).delete()
+    ms, statements, count = sorted(samples)[1]
+    table = Table("figure", "value")
+    table.row("cells started", f"{count} (of {len(planned) * len(instances)})")
+    table.row("median ms (3 passes)", f"{ms:.0f}")
+    table.row("ms per cell", f"{ms / max(1, count):.1f}")
+    table.row("SQL statements", f"{statements} ({statements / max(1, count):.1f} per cell)")
 
 
 def bench_drain(total: int, dataset: Path) -> None:
@@ -206,6 +252,7 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="100 cells")
     parser.add_argument("--skip-drain", action="store_true")
+    parser.add_argument("--dispatch-only", action="store_true", help="planning and one dispatch pass only")
     args = parser.parse_args()
     total = 100 if args.quick else args.cells
     port = free_port()
@@ -222,6 +269,9 @@ def main() -> None:
         print(f"machine: {machine()}")
         generate(work / "amc.duckdb", scale=0.03, seed=11, end_date=date(2025, 12, 31))
         bench_planning()
+        bench_dispatch_pass()
+        if args.dispatch_only:
+            return
         bench_dashboard()
         if not args.skip_drain:
             with web_server(port):
