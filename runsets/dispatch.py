@@ -57,8 +57,7 @@ def _dispatch_set(run_set_pk: int, instance_pks: list, now: datetime) -> int:
             return 0
         rooms = _rooms(run_set, instance_pks)
         cells = _claim(run_set, rooms, now)
-        for cell in cells:
-            _start(cell, run_set, now)
+        _start_all(cells, run_set, now)
     return len(cells)
 
 
@@ -124,6 +123,17 @@ def _claim(run_set: RunSet, rooms: dict, now: datetime) -> list[Cell]:
     )
 
 
+CLAIM_FIELDS = ["attempts", "next_attempt_at", "execution", "status", "submitted_at", "finished_at", "error",
+                "error_line", "error_column"]  # fmt: skip
+
+
+def _start_all(cells: list[Cell], run_set: RunSet, now: datetime) -> None:
+    """Start each claimed cell's execution, then record every cell in one UPDATE."""
+    for cell in cells:
+        _start(cell, run_set, now)
+    Cell.objects.bulk_update(cells, CLAIM_FIELDS, batch_size=500)
+
+
 def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
     cell.attempts += 1
     cell.next_attempt_at = None
@@ -131,8 +141,8 @@ def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
         _fail(cell, now, "The query was edited after this run set was created; start a new run set to run it.")
         return
     try:
-        with transaction.atomic():  # a savepoint: a refused input fails this cell only
-            execution = engine.start_cell_execution(cell, run_set)
+        # start_execution saves nothing when it refuses the input (its own savepoint): this cell fails alone.
+        execution = engine.start_cell_execution(cell, run_set)
     except engine.ExecutionInputError as exc:
         _fail(cell, now, str(exc))
         return
@@ -140,12 +150,10 @@ def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
     cell.status = Cell.Status.SUBMITTED
     cell.submitted_at, cell.finished_at, cell.error = now, None, ""
     cell.error_line = cell.error_column = None
-    cell.save()
 
 
 def _fail(cell: Cell, now: datetime, message: str) -> None:
     cell.status, cell.error, cell.finished_at = Cell.Status.FAILED, message, now
-    cell.save()
 
 
 # --- When an execution finishes ------------------------------------------------------------------------------------
