@@ -34,11 +34,12 @@ WITH claimed AS (
         SELECT id FROM schedules_schedule WHERE next_run_at <= %(now)s AND is_active
         ORDER BY next_run_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, last_run_at
+    RETURNING id, instance_id, last_run_at
 )
 INSERT INTO schedules_schedulerun
-    (schedule_id, scheduled_for, status, is_test, attempts, parameters_used, window_timezone, error, reason, claimed_at)
-SELECT id, last_run_at, 'claimed', false, 0, '{}', '', '', '', now() FROM claimed
+    (schedule_id, instance_id, scheduled_for, status, is_test, attempts, parameters_used, window_timezone, error,
+     reason, claimed_at)
+SELECT id, instance_id, last_run_at, 'claimed', false, 0, '{}', '', '', '', now() FROM claimed
 """
 
 

@@ -1,5 +1,6 @@
-"""Brand business rules beyond importing: discovering what an instance actually advertises, and running one
-query on every instance of a brand."""
+"""Brand business rules beyond importing: discovering what an instance actually advertises, and which query
+parameters a brand's lists fill (the fan-out across a brand's instances is a run set: see
+runsets.services.create_brand_fan_out)."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.models import Execution
-from executions.services import ExecutionInputError, WindowSpec, start_execution
+from executions.services import WindowSpec, start_execution
 from queries.parameters import run_parameter_definitions
 
 from . import lists
@@ -96,31 +97,18 @@ def add_discovered(brand: Brand, execution: Execution, chosen: set[str]) -> tupl
     return len(asins), len(campaigns)
 
 
-def brand_list_parameters(brand: Brand, workflow) -> dict[str, str]:
-    """The query's ASIN and campaign list parameters, each bound to the brand's list (resolved at each run)."""
-    parameters = {}
+def list_parameter_kinds(workflow) -> dict[str, str]:
+    """The query's parameters a brand list can fill: {name: "asins" | "campaigns"} (typed list parameters, or
+    names ending in asins / campaign_ids)."""
+    kinds = {}
     for definition in run_parameter_definitions(workflow.sql, workflow.parameter_definitions()):
         if definition.type == "asin_list" or definition.name.endswith("asins"):
-            parameters[definition.name] = lists.reference(brand, "asins")
+            kinds[definition.name] = "asins"
         elif definition.type == "campaign_list" or definition.name.endswith("campaign_ids"):
-            parameters[definition.name] = lists.reference(brand, "campaigns")
-    return parameters
+            kinds[definition.name] = "campaigns"
+    return kinds
 
 
-def run_on_brand_instances(brand: Brand, *, workflow, window: WindowSpec) -> list[Execution]:
-    """Fan-out: the same query on each active instance of the brand, through the one execution path, its list
-    parameters filled from the brand (`brand_list_parameters`).
-
-    One execution per instance for now; once run sets exist this becomes one run set across the instances.
-    Raises ExecutionInputError before anything is queued if the brand has no active instance.
-    """
-    instances = list(brand.instances.filter(status="active").order_by("name"))
-    if not instances:
-        raise ExecutionInputError(f"Brand {brand.name} has no active instance; link one first.")
-    parameters = brand_list_parameters(brand, workflow)
-    executions = []
-    with transaction.atomic():  # all or none: a bad parameter on one instance queues nothing
-        for instance in instances:
-            executions.append(start_execution(owner=brand.owner, instance=instance, window=window, workflow=workflow,
-                                              parameters=parameters))  # fmt: skip
-    return executions
+def brand_list_parameters(brand: Brand, workflow) -> dict[str, str]:
+    """The query's ASIN and campaign list parameters, each bound to the brand's list (resolved at each run)."""
+    return {name: lists.reference(brand, kind) for name, kind in list_parameter_kinds(workflow).items()}

@@ -12,6 +12,5 @@ urlpatterns = [
     path("<int:brand_id>/import/", views.brand_import, name="brand_import"),
     path("<int:brand_id>/discover/", views.brand_discover, name="brand_discover"),
     path("<int:brand_id>/discover/<str:execution_id>/", views.brand_discovered, name="brand_discovered"),
-    path("<int:brand_id>/run/", views.brand_fanout, name="brand_fanout"),
     path("<int:brand_id>/picker/", views.brand_picker_items, name="brand_picker_items"),
 ]

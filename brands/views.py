@@ -1,5 +1,4 @@
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -8,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from executions.models import Execution
-from executions.services import ExecutionInputError, WindowSpec
+from executions.services import ExecutionInputError
 from recomamp.ownership import get_object_for_user, owned_by
 
 from . import imports, lists, services
@@ -136,28 +135,6 @@ def brand_discovered(request, brand_id, execution_id):
         return redirect("brand_detail", brand_id=brand.pk)
     rows = services.discovered_rows(execution) if execution.status == Execution.Status.SUCCEEDED else []
     return render(request, "brands/brand_discovered.html", {"brand": brand, "execution": execution, "rows": rows})
-
-
-@require_POST
-def brand_fanout(request, brand_id):
-    """Run one saved query on every active instance of the brand; list parameters use the brand's lists."""
-    brand = _brand(request, brand_id)
-    form = FanOutForm(request.POST, user=request.user)
-    if not form.is_valid():
-        messages.error(request, "Choose a query and a valid period.")
-        return redirect("brand_detail", brand_id=brand.pk)
-    workflow = form.cleaned_data["workflow"]
-    zone = ZoneInfo(request.user.timezone or "UTC")
-    start = datetime.combine(form.cleaned_data["start_date"], time.min, zone)
-    end = datetime.combine(form.cleaned_data["end_date"] + timedelta(days=1), time.min, zone)
-    window = WindowSpec("EXPLICIT", start, end, request.user.timezone or "UTC")
-    try:
-        executions = services.run_on_brand_instances(brand, workflow=workflow, window=window)
-    except ExecutionInputError as exc:
-        messages.error(request, f"Nothing was queued: {exc}")
-        return redirect("brand_detail", brand_id=brand.pk)
-    messages.success(request, f"Queued {len(executions)} execution(s), one per instance of {brand.name}.")
-    return redirect("brand_detail", brand_id=brand.pk)
 
 
 def brand_picker_brands(request):

@@ -30,6 +30,13 @@ def series_svg(title: str, labels: list[str], series: list[tuple[str, list]]) ->
     low, high = min(0.0, min(values)), max(values)
     high = high if high > low else low + 1
     step = (_W - _LEFT - _RIGHT) / max(1, len(labels) - 1)
+    # Where the windows sit, for the date-range brush (static/js/dashboard_brush.js): x of window i = left + i × step.
+    head = head.replace(
+        "<svg ",
+        f'<svg data-brush-windows="{_esc(",".join(labels))}" data-brush-left="{_LEFT}" data-brush-step="{step:.3f}" '
+        f'data-brush-top="{_TOP}" data-brush-bottom="{_H - _BOTTOM}" ',
+        1,
+    )
 
     def x(i):
         return _LEFT + i * step if len(labels) > 1 else (_W + _LEFT) / 2

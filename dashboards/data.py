@@ -8,6 +8,7 @@ The result is plain JSON, so a snapshot is this dict frozen.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from executions.results import NUMERIC_TYPES
@@ -41,13 +42,13 @@ def parts_for(dashboard) -> list[combined.Part]:
     runs = (
         ScheduleRun.objects.filter(schedule=dashboard.schedule, is_test=False, status=ScheduleRun.Status.SUCCEEDED)
         .filter(execution__result__isnull=False, window_start__isnull=False)
-        .select_related("execution__result__execution", "schedule__instance")
+        .select_related("execution__result__execution", "instance")
         .order_by("window_start")
     )
     return [
         combined.Part(
             r.execution.result,
-            r.schedule.instance.instance_id,
+            r.instance.instance_id,  # a schedule over several instances: each run its own
             r.window_start.astimezone(zone).date(),
             (r.window_end.astimezone(zone) - timedelta(seconds=1)).date(),
         )  # fmt: skip
@@ -67,49 +68,63 @@ def compute(dashboard, *, instances=(), values=(), start: date | None = None, en
     index = {c["name"]: (i, c["type"]) for i, c in enumerate(table.columns)}
     metrics = [m for m in dashboard.metrics if m in index and index[m][1] in NUMERIC_TYPES]
     dimension = dashboard.dimension if dashboard.dimension in index else ""
-    sets = _grouped(table, index, metrics, dimension, list(instances), list(values), start, end)
-    windows = sorted({key for key, _s, _c in sets["w"]})
+    grouped = _grouped(table, index, metrics, dimension, list(instances), list(values), start, end)
+    windows = grouped.windows
     catalog = catalog_metric_names()
     data = {
         "windows": [w.isoformat() for w in windows],
-        "instances": sorted({key[1] for key, _s, _c in sets["wi"]}),
+        "instances": sorted({key[1] for key in grouped.by_instance}),
         "dimension": dimension,
-        "dimension_values": sorted({key[1] for key, _s, _c in sets["wd"] if key[1] is not None}, key=str)[:500],
+        "dimension_values": sorted((v for v, _h in grouped.by_value if v is not None), key=str)[:500],
         "metrics": [],
     }
     for position, metric in enumerate(metrics):
         kind = dashboard.kinds.get(metric) or guess_kind(metric, catalog)
         down_good = metric in dashboard.down_is_good
 
-        def groups(name, position=position):
-            return {key: [sums[position], counts[position]] for key, sums, counts in sets[name] if counts[position]}
+        def groups(rows, position=position):
+            return {key: [sums[position], counts[position]] for key, (sums, counts) in rows.items() if counts[position]}
 
-        by_value = groups("wd")  # the breakdown's grain: window × dimension value (instances summed)
-        by_window = groups("w")
+        by_window = groups(grouped.by_window)
         totals = _values(by_window, kind)
-        series = _series(
-            by_value, by_window, groups("wi") if dashboard.split == "instance" else {}, dashboard, kind, windows
-        )
+        # Per dimension value, the sums and row counts of every window (aligned with `windows`), from DuckDB.
+        histories = [
+            (v, sums[position], counts[position]) for v, (sums, counts) in grouped.by_value if any(counts[position])
+        ]
+        if dashboard.split == "instance":
+            series = _instance_series(groups(grouped.by_instance), kind, windows)
+        elif dashboard.split == "dimension" and dimension:
+            series = _dimension_series(histories, by_window, dashboard.top_n, kind, windows)
+        else:
+            series = []
         data["metrics"].append(
             {
                 "name": metric, "kind": kind, "down_is_good": down_good,
                 "total": [totals.get(w) for w in windows], "series": series,
                 "kpi": _kpi(windows, totals, down_good),
-                "breakdown": _breakdown(by_value, windows, kind, down_good) if dimension else [],
+                "breakdown": _breakdown(histories, kind, down_good) if dimension else [],
             }
         )  # fmt: skip
     return data
 
 
-def _grouped(table, index, metrics, dimension, instances, values, start, end) -> dict:
-    """Sums and row counts per metric in one DuckDB pass, for three groupings: "wd" (window, dimension value),
-    "w" (window) and "wi" (window, instance). Row counts let a non-additive value show only for a single row."""
-    empty = {"wd": [], "w": [], "wi": []}
+@dataclass
+class Grouped:
+    windows: list = field(default_factory=list)  # window starts, oldest first
+    by_window: dict = field(default_factory=dict)  # window -> (sums, counts) per metric
+    by_instance: dict = field(default_factory=dict)  # (window, instance) -> (sums, counts)
+    by_value: list = field(default_factory=list)  # [(value, (sums lists, counts lists))], lists aligned to windows
+
+
+def _grouped(table, index, metrics, dimension, instances, values, start, end) -> Grouped:
+    """Sums and row counts per metric, grouped by DuckDB over the stored Parquet results: per window and per
+    (window, instance) in one pass, and per dimension value as one row holding every window's sum and count (so
+    Python never walks window × value pairs). Row counts let a non-additive value show only for a single row."""
+    grouped = Grouped()
     if not table.parts or not metrics:
-        return empty
+        return grouped
     dim_sql = f"c{index[dimension][0]}" if dimension else "NULL"
-    sums = ", ".join(f"SUM({sql_value(index[m][0], 'decimal')})" for m in metrics)
-    counts = ", ".join(f"COUNT({sql_value(index[m][0], 'decimal')})" for m in metrics)
+    picked = ", ".join(f"{sql_value(index[m][0], 'decimal')} AS m{i}" for i, m in enumerate(metrics))
     where, params = ["TRUE"], {}
     if instances:
         where.append("list_contains($instances, instance)")
@@ -123,23 +138,35 @@ def _grouped(table, index, metrics, dimension, instances, values, start, end) ->
     if end:
         where.append("window_start <= $end")
         params["end"] = end
-    sql = (
-        f"SELECT GROUPING(instance), GROUPING(d), window_start, instance, d, {sums}, {counts} "
-        f"FROM (SELECT *, {dim_sql} AS d FROM combined WHERE {' AND '.join(where)}) "
-        "GROUP BY GROUPING SETS ((window_start, d), (window_start), (window_start, instance))"
-    )
-    with combined.relation(table) as con:
-        fetched = con.execute(sql, params).fetchall()
     n = len(metrics)
-    for row in fetched:
-        no_instance, no_dimension, window = row[0], row[1], row[2]
-        name, key = (
-            ("w", window)
-            if no_instance and no_dimension
-            else (("wd", (window, row[4])) if no_instance else ("wi", (window, row[3])))
+    sums = ", ".join(f"SUM(m{i}) AS s{i}" for i in range(n))
+    counts = ", ".join(f"COUNT(m{i}) AS c{i}" for i in range(n))
+    with combined.relation(table) as con:
+        con.execute(
+            f"CREATE TEMP TABLE f AS SELECT instance, window_start, {dim_sql} AS d, {picked} FROM combined "
+            f"WHERE {' AND '.join(where)}",
+            params,
         )
-        empty[name].append((key, row[5 : 5 + n], row[5 + n : 5 + 2 * n]))
-    return empty
+        for row in con.execute(
+            f"SELECT GROUPING(instance), window_start, instance, {sums}, {counts} FROM f "
+            "GROUP BY GROUPING SETS ((window_start), (window_start, instance)) ORDER BY window_start"
+        ).fetchall():
+            key = row[1] if row[0] else (row[1], row[2])
+            (grouped.by_window if row[0] else grouped.by_instance)[key] = (row[3 : 3 + n], row[3 + n : 3 + 2 * n])
+        grouped.windows = sorted(grouped.by_window)
+        if dimension:
+            lists = ", ".join(
+                [f"list(g.s{i} ORDER BY w.window_start)" for i in range(n)]
+                + [f"list(COALESCE(g.c{i}, 0) ORDER BY w.window_start)" for i in range(n)]
+            )
+            rows = con.execute(
+                f"WITH g AS (SELECT d, window_start, {sums}, {counts} FROM f GROUP BY d, window_start), "
+                "w AS (SELECT DISTINCT window_start FROM f), v AS (SELECT DISTINCT d FROM f) "
+                f"SELECT v.d, {lists} FROM v CROSS JOIN w "
+                "LEFT JOIN g ON g.d IS NOT DISTINCT FROM v.d AND g.window_start = w.window_start GROUP BY v.d"
+            ).fetchall()
+            grouped.by_value = [(row[0], (row[1 : 1 + n], row[1 + n : 1 + 2 * n])) for row in rows]
+    return grouped
 
 
 def _values(groups: dict, kind: str) -> dict:
@@ -147,28 +174,37 @@ def _values(groups: dict, kind: str) -> dict:
     return {k: (total if kind == ADDITIVE or rows == 1 else None) for k, (total, rows) in groups.items()}
 
 
-def _series(by_value, by_window, by_instance, dashboard, kind, windows) -> list[dict]:
-    split = dashboard.split
-    if split == "instance":
-        values = _values(by_instance, kind)
-        keys = sorted({k[1] for k in values})
-        return [{"name": k, "values": [values.get((w, k)) for w in windows]} for k in keys]
-    if split == "dimension" and dashboard.dimension:
-        latest = windows[-1] if windows else None
-        ranking = {k[1]: v[0] for k, v in by_value.items() if k[0] == latest}
-        top = set(sorted(ranking, key=lambda k: -ranking[k])[: dashboard.top_n])
-        ordered = sorted(top, key=lambda k: -ranking[k])
-        # Other = the window's total minus its top values (sums and row counts), without a pass over every value.
-        grouped = {(w, k): by_value[(w, k)] for w in windows for k in ordered if (w, k) in by_value}
-        for w, (total, rows) in by_window.items():
-            top_total = sum(grouped[(w, k)][0] for k in ordered if (w, k) in grouped)
-            top_rows = sum(grouped[(w, k)][1] for k in ordered if (w, k) in grouped)
-            if rows > top_rows:
-                grouped[(w, OTHER)] = [total - top_total, rows - top_rows]
-        grouped = _values(grouped, kind)
-        names = [*ordered, *([OTHER] if any(k[1] == OTHER for k in grouped) else [])]
-        return [{"name": str(k), "values": [grouped.get((w, k)) for w in windows]} for k in names]
-    return []
+def _history(sums: list, counts: list, kind: str) -> list:
+    """`_values` for one dimension value's aligned window lists (None where the window has no row)."""
+    if kind == ADDITIVE:
+        return sums
+    return [total if rows == 1 else None for total, rows in zip(sums, counts, strict=True)]
+
+
+def _instance_series(by_instance: dict, kind: str, windows) -> list[dict]:
+    values = _values(by_instance, kind)
+    keys = sorted({k[1] for k in values})
+    return [{"name": k, "values": [values.get((w, k)) for w in windows]} for k in keys]
+
+
+def _dimension_series(histories, by_window: dict, top_n: int, kind: str, windows) -> list[dict]:
+    """Top N values at the latest window, then Other: the window's total minus its top values (sums and row
+    counts), without a pass over every value."""
+    ranked = sorted(((h[1][-1], str(h[0]), h) for h in histories if h[2] and h[2][-1]), key=lambda r: (-r[0], r[1]))
+    top = [h for _s, _n, h in ranked[:top_n]]
+    series = [{"name": str(value), "values": _history(sums, counts, kind)} for value, sums, counts in top]
+    other, has_other = [], False
+    for position, window in enumerate(windows):
+        total, rows = by_window.get(window, (None, 0))
+        top_total = sum(sums[position] for _v, sums, counts in top if counts[position])
+        top_rows = sum(counts[position] for _v, _s, counts in top)
+        if rows > top_rows:
+            has_other = True
+            remainder, remaining_rows = total - top_total, rows - top_rows
+            other.append(remainder if kind == ADDITIVE or remaining_rows == 1 else None)
+        else:
+            other.append(None)
+    return series + ([{"name": OTHER, "values": other}] if has_other else [])
 
 
 def _year_before(windows, latest):
@@ -213,18 +249,16 @@ def _kpi(windows, totals, down_is_good) -> dict:
     }
 
 
-def _breakdown(by_value, windows, kind, down_is_good) -> list[dict]:
-    per = _values(by_value, kind)
-    latest = windows[-1] if windows else None
-    previous = windows[-2] if len(windows) > 1 else None
+def _breakdown(histories, kind, down_is_good) -> list[dict]:
     rows = []
-    for value in sorted({k[1] for k in per}, key=str):
-        current, before = per.get((latest, value)), per.get((previous, value))
+    for value, sums, counts in sorted(histories, key=lambda h: str(h[0])):
+        history = _history(sums, counts, kind)
+        current = history[-1] if history else None
+        before = history[-2] if len(history) > 1 else None
         rows.append(
             {
                 "value": value, "current": current, "previous": before,
-                "change": change(current, before, down_is_good),
-                "history": [per.get((w, value)) for w in windows],
+                "change": change(current, before, down_is_good), "history": history,
             }
         )  # fmt: skip
     return rows

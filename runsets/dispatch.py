@@ -6,14 +6,16 @@ The unique (run set, instance, window) constraint means a window cannot have two
 
 Per instance, a transaction-scoped advisory lock serialises the budget check, so two dispatchers cannot both
 see a free slot and overfill it. In flight counts every active execution of the instance (schedules and manual
-runs included), capped at AMC's 10 and at the set's own `max_in_flight`.
+runs included), capped at AMC's 10 and at the set's own `max_in_flight`. A set is dispatched in one transaction
+over all its instances (locks, budgets and the claim are a few grouped queries, not a round per instance).
 """
 
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from instances.models import AMCInstance
@@ -33,52 +35,105 @@ def dispatch(*, now: datetime | None = None, run_set_pks: list[int] | None = Non
     sets = RunSet.objects.filter(status=RunSet.Status.RUNNING)
     if run_set_pks is not None:
         sets = sets.filter(pk__in=run_set_pks)
-    started = 0
     due = (
         Cell.objects.filter(run_set__in=sets, status__in=[Cell.Status.PENDING, Cell.Status.RETRYING])
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .values_list("run_set_id", "instance_id")
         .distinct()
     )
+    instances_by_set: dict[int, list] = {}
     for run_set_pk, instance_pk in sorted(set(due)):
-        started += _dispatch_instance(run_set_pk, instance_pk, now)
-    return started
+        instances_by_set.setdefault(run_set_pk, []).append(instance_pk)
+    return sum(_dispatch_set(pk, instance_pks, now) for pk, instance_pks in instances_by_set.items())
 
 
-def _dispatch_instance(run_set_pk: int, instance_pk, now: datetime) -> int:
+def _dispatch_set(run_set_pk: int, instance_pks: list, now: datetime) -> int:
+    """One transaction per run set, whatever its number of instances: lock the instances no other dispatcher is
+    filling, measure every budget in a few grouped queries, claim the cells that fit, start them."""
     with transaction.atomic():
-        # The lock manual runs and schedules take too: one count-then-create per AMC instance at a time.
-        if not engine.quotas.try_lock_instance(AMCInstance.objects.only("instance_id", "region").get(pk=instance_pk)):
-            return 0  # another dispatcher is filling this instance right now
+        instance_pks = _lock_instances(instance_pks)
+        if not instance_pks:
+            return 0  # other dispatchers are filling these instances right now
         run_set = RunSet.objects.select_related("workflow", "owner").get(pk=run_set_pk)
         if run_set.status != RunSet.Status.RUNNING:
             return 0
-        room = _room(run_set, instance_pk, now)
-        if room <= 0:
-            return 0
-        newest = run_set.order == RunSet.Order.NEWEST_FIRST
-        cells = list(
-            Cell.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("instance__account")
-            .filter(run_set=run_set, instance_id=instance_pk, status__in=[Cell.Status.PENDING, Cell.Status.RETRYING])
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("-first_day" if newest else "first_day")[:room]
-        )
-        for cell in cells:
-            _start(cell, run_set, now)
+        rooms = _rooms(run_set, instance_pks)
+        cells = _claim(run_set, rooms, now)
+        _start_all(cells, run_set, now)
     return len(cells)
 
 
-def _room(run_set: RunSet, instance_pk, now: datetime) -> int:
-    """Cells this set may start on this instance now: the set's share, AMC's ceiling, the rate."""
+def _lock_instances(instance_pks: list) -> list:
+    """The instances whose per-AMC-instance advisory lock we got, without waiting (one statement for all): the
+    same lock manual runs and schedules take (`quotas.lock_key`), so two dispatchers, or a dispatcher and an
+    analyst, cannot both see AMC's last free slot."""
+    keys = {
+        engine.quotas.lock_key(instance): instance.pk
+        for instance in AMCInstance.objects.filter(pk__in=instance_pks).only("instance_id", "region")
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT k FROM unnest(%s::bigint[]) AS k WHERE pg_try_advisory_xact_lock(k)", [list(keys)])
+        return sorted(keys[row[0]] for row in cursor.fetchall())
+
+
+def _rooms(run_set: RunSet, instance_pks: list) -> dict:
+    """Cells this set may start per instance now: the set's share and AMC's ceiling (shared with every run on
+    the instance)."""
     ceiling = engine.quotas.CONCURRENT_PER_INSTANCE
-    in_flight_everywhere = engine.active_on_instances([instance_pk]).get(instance_pk, 0)
-    mine = Cell.objects.filter(run_set=run_set, instance_id=instance_pk, status=Cell.Status.SUBMITTED).count()
-    room = min(min(run_set.max_in_flight, ceiling) - mine, ceiling - in_flight_everywhere)
+    everywhere = engine.active_on_instances(instance_pks)
+    mine = dict(
+        Cell.objects.filter(run_set=run_set, instance_id__in=instance_pks, status=Cell.Status.SUBMITTED)
+        .values_list("instance_id")
+        .annotate(n=Count("pk"))
+        .values_list("instance_id", "n")
+    )
+    rooms = {
+        pk: min(min(run_set.max_in_flight, ceiling) - mine.get(pk, 0), ceiling - everywhere.get(pk, 0))
+        for pk in instance_pks
+    }
+    return {pk: room for pk, room in rooms.items() if room > 0}
+
+
+def _claim(run_set: RunSet, rooms: dict, now: datetime) -> list[Cell]:
+    """Lock (SKIP LOCKED) up to each instance's room of due cells, in the set's order, within the set's rate."""
+    if not rooms:
+        return []
+    newest = run_set.order == RunSet.Order.NEWEST_FIRST
+    ranked = (
+        Cell.objects.filter(run_set=run_set, instance_id__in=list(rooms))
+        .filter(status__in=[Cell.Status.PENDING, Cell.Status.RETRYING])
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("instance_id")], order_by=F("first_day").desc() if newest else "first_day"
+            )
+        )
+        .filter(rank__lte=max(rooms.values()))  # never more rows than the widest budget per instance
+        .values_list("pk", "instance_id", "rank")
+    )
+    # Round robin over the instances (rank first), so a rate per minute is shared by the set's instances.
+    chosen = sorted((rank, str(instance_pk), pk) for pk, instance_pk, rank in ranked if rank <= rooms[instance_pk])
     if run_set.rate_per_minute:
         recent = Cell.objects.filter(run_set=run_set, submitted_at__gt=now - timedelta(minutes=1)).count()
-        room = min(room, run_set.rate_per_minute - recent)
-    return room
+        chosen = chosen[: max(0, run_set.rate_per_minute - recent)]
+    chosen = [pk for _rank, _instance, pk in chosen]
+    return list(
+        Cell.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("instance__account")
+        .filter(pk__in=chosen)
+        .order_by("instance_id", "-first_day" if newest else "first_day")
+    )
+
+
+CLAIM_FIELDS = ["attempts", "next_attempt_at", "execution", "status", "submitted_at", "finished_at", "error",
+                "error_line", "error_column"]  # fmt: skip
+
+
+def _start_all(cells: list[Cell], run_set: RunSet, now: datetime) -> None:
+    """Start each claimed cell's execution, then record every cell in one UPDATE."""
+    for cell in cells:
+        _start(cell, run_set, now)
+    Cell.objects.bulk_update(cells, CLAIM_FIELDS, batch_size=500)
 
 
 def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
@@ -88,10 +143,11 @@ def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
         _fail(cell, now, "The query was edited after this run set was created; start a new run set to run it.")
         return
     try:
-        with transaction.atomic():  # a savepoint: a refused input fails this cell only
-            execution = engine.start_cell_execution(cell, run_set)
+        # start_execution saves nothing when it refuses the input (its own savepoint): this cell fails alone.
+        execution = engine.start_cell_execution(cell, run_set)
     except engine.QuotaExceeded:  # teammates filled AMC's slots on this instance: the cell waits its turn
-        Cell.objects.filter(pk=cell.pk).update(next_attempt_at=now + RETRY_DELAY)
+        cell.attempts -= 1
+        cell.next_attempt_at = now + RETRY_DELAY
         return
     except engine.ExecutionInputError as exc:
         _fail(cell, now, str(exc))
@@ -100,12 +156,10 @@ def _start(cell: Cell, run_set: RunSet, now: datetime) -> None:
     cell.status = Cell.Status.SUBMITTED
     cell.submitted_at, cell.finished_at, cell.error = now, None, ""
     cell.error_line = cell.error_column = None
-    cell.save()
 
 
 def _fail(cell: Cell, now: datetime, message: str) -> None:
     cell.status, cell.error, cell.finished_at = Cell.Status.FAILED, message, now
-    cell.save()
 
 
 # --- When an execution finishes ------------------------------------------------------------------------------------

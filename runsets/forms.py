@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import validate_timezone
+from brands.services import list_parameter_kinds
 from executions.quotas import CONCURRENT_PER_INSTANCE
 from instances.models import AMCInstance
 from queries.models import Workflow
@@ -90,6 +91,13 @@ class RunSetForm(WindowsForm):
         self.fields["workflow"].queryset = owned_by(user, Workflow).order_by("name")
         self.fields["instances"].queryset = owned_by(user, AMCInstance).filter(status=AMCInstance.Status.ACTIVE)
         self.fields["timezone"].initial = getattr(user, "timezone", "UTC") or "UTC"
+        self.list_parameters = self._list_parameters()
+
+    def _list_parameters(self) -> list[tuple[str, str]]:
+        """(name, "asins" | "campaigns") of the chosen query's list parameters: the brand picker fills them."""
+        chosen = self.data.get("workflow") if self.is_bound else self.initial.get("workflow")
+        workflow = self.fields["workflow"].queryset.filter(workflow_id=chosen).first() if chosen else None
+        return sorted(list_parameter_kinds(workflow).items()) if workflow else []
 
     def clean_parameters(self):
         return parse_parameters(self.cleaned_data.get("parameters", ""))

@@ -88,6 +88,29 @@ def create_run_set(
     return run_set
 
 
+def create_brand_fan_out(brand, *, workflow, first_day, last_day, tz: str = "UTC", start: bool = True) -> RunSet:
+    """Run on all of this brand's instances: a run set with one window across the brand's active instances,
+    its ASIN and campaign list parameters bound to the brand's lists (references resolved as each cell starts, so
+    late binding holds as for schedules)."""
+    from brands.services import brand_list_parameters
+
+    if brand.owner_id != workflow.owner_id:
+        raise RunSetError("That query does not belong to you.")
+    instances = list(brand.instances.filter(status="active").order_by("name", "pk"))
+    if not instances:
+        raise RunSetError(f"Brand {brand.name} has no active instance; link one first.")
+    try:
+        window = windows.explicit(first_day, last_day, tz)
+    except windows.WindowError as exc:
+        raise RunSetError(str(exc)) from None
+    return create_run_set(
+        owner=brand.owner, workflow=workflow, instances=instances, planned=[window],
+        name=f"{workflow.name} on {brand.name}: {window.label}", period=RunSet.Period.N_DAYS,
+        n_days=(window.end_day - window.first_day).days, tz=tz, lag_days=0,
+        parameters=brand_list_parameters(brand, workflow), start=start,
+    )  # fmt: skip
+
+
 def _add_cells(run_set: RunSet, instances, planned) -> int:
     cells = [
         Cell(

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.runset_list, name="runset_list"),
     path("new/", views.runset_create, name="runset_create"),
+    path("brand/<int:brand_id>/", views.brand_fanout, name="brand_fanout"),
     path("<str:run_set_id>/", views.runset_detail, name="runset_detail"),
     path("<str:run_set_id>/grid/", views.runset_grid, name="runset_grid"),
     path("<str:run_set_id>/pause/", views.runset_pause, name="runset_pause"),

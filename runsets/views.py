@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from brands.forms import FanOutForm
+from brands.models import Brand
 from recomamp.edge import bad_request
 from recomamp.ownership import get_object_for_user, owned_by
 
@@ -45,6 +47,28 @@ def runset_create(request):
             messages.success(request, f"Run set {run_set.run_set_id} started: {run_set.cells.count()} cells.")
             return redirect("runset_detail", run_set_id=run_set.run_set_id)
     return render(request, "runsets/runset_form.html", {"form": form})
+
+
+@require_POST
+def brand_fanout(request, brand_id):
+    """Run on all of this brand's instances" (the form on the brand's page): one run set, one window."""
+    brand = get_object_for_user(request.user, Brand, pk=brand_id)
+    form = FanOutForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose a query and a valid period.")
+        return redirect("brand_detail", brand_id=brand.pk)
+    data = form.cleaned_data
+    try:
+        run_set = services.create_brand_fan_out(
+            brand, workflow=data["workflow"], first_day=data["start_date"], last_day=data["end_date"],
+            tz=request.user.timezone or "UTC",
+        )  # fmt: skip
+    except services.RunSetError as exc:
+        messages.error(request, f"Nothing was queued: {exc}")
+        return redirect("brand_detail", brand_id=brand.pk)
+    count = run_set.cells.count()
+    messages.success(request, f"Run set {run_set.run_set_id} started on {count} instance(s) of {brand.name}.")
+    return redirect("runset_detail", run_set_id=run_set.run_set_id)
 
 
 def _grid_context(run_set):

@@ -123,6 +123,13 @@ def _previous_start(start: date, period: str, n_days: int | None) -> date:
     return start - timedelta(days={"day": 1, "week": 7}.get(period) or n_days)
 
 
+def explicit(first: date, last: date, tz: str) -> Window:
+    """One window of whole local days, `first` to `last` included (a fan-out's single window)."""
+    if last < first:
+        raise WindowError("The last day must not be before the first day.")
+    return _window(first, last + timedelta(days=1), timing.get_zone(tz))
+
+
 def _window(first: date, end_day: date, zone) -> Window:
     return Window(
         first_day=first,

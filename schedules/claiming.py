@@ -2,9 +2,10 @@
 
 1. `SELECT … FOR UPDATE SKIP LOCKED` locks up to `batch` due schedules (only the columns the timing needs), so
    concurrent dispatchers take disjoint batches.
-2. One statement then advances every locked schedule (`UPDATE … FROM (VALUES …)`) and inserts the runs
-   (`INSERT … ON CONFLICT DO NOTHING RETURNING id`). The unique (schedule, scheduled_for) constraint stays the
-   fence: a slot that already has a run inserts nothing and is not returned as claimed, whatever the race.
+2. One statement then advances every locked schedule (`UPDATE … FROM (VALUES …)`) and inserts the runs, one
+   per target instance (`schedules.targets`), with `INSERT … ON CONFLICT DO NOTHING RETURNING id`. The unique
+   (schedule, scheduled_for, instance) constraint stays the fence: a slot that already has a run on an instance
+   inserts nothing and is not returned as claimed, whatever the race.
 
 The slots of a schedule depend only on its timing spec and `next_run_at`, so they are computed once per distinct
 (timing fields, next_run_at) in a batch, and the parsed cron expression is cached (`timing.parse_cron`).
@@ -19,13 +20,13 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from . import planning
+from . import planning, targets
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
-MISSED_REASON = "Missed while no worker was running; only the latest missed slot runs."
+MISSED_REASON = targets.MISSED_REASON
 
 # What planning.spec_for and planning.slots_due read: nothing else of the row is loaded.
 TIMING_FIELDS = (
@@ -36,7 +37,8 @@ TIMING_FIELDS = (
 
 # A locked row as planning reads it (planning.spec_for and slots_due only read these attributes): a tuple is
 # much cheaper to build than a model instance, and the batch builds a hundred of them.
-DueSchedule = namedtuple("DueSchedule", ("pk", *TIMING_FIELDS))
+DueSchedule = namedtuple("DueSchedule", ("pk", *TIMING_FIELDS, "instance_id", "owner_id"))
+TIMING_END = 1 + len(TIMING_FIELDS)  # DueSchedule[1:TIMING_END] is the timing
 
 
 @dataclass
@@ -55,7 +57,7 @@ def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchRepor
             for row in Schedule.objects.select_for_update(skip_locked=True)
             .filter(is_active=True, next_run_at__lte=now)
             .order_by("next_run_at")
-            .values_list("pk", *TIMING_FIELDS)[:batch]
+            .values_list("pk", *TIMING_FIELDS, "instance_id", "owner_id")[:batch]
         ]
         if not due:
             return report
@@ -70,11 +72,14 @@ def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchRepor
 
 def plan_batch(due: list[DueSchedule], now: datetime) -> tuple[list[tuple], list[tuple]]:
     """(pk, next_run_at, last_run_at or None) per schedule, and the runs to insert as RUN_COLUMNS tuples: the
-    latest slot claimed, older missed ones skipped. Slots are computed once per distinct timing."""
+    latest slot claimed, older missed ones skipped, on each target instance. Slots are computed once per distinct
+    timing."""
     memo: dict[tuple, tuple[list[datetime], datetime | None]] = {}
     advances, runs = [], []
+    instance_ids = targets.target_instance_ids(due)  # one query for the whole batch
     for schedule in due:
-        key = (*schedule[1:6], tuple(schedule.weekdays or ()), tuple(schedule.month_days or ()), *schedule[8:])
+        key = (*schedule[1:6], tuple(schedule.weekdays or ()), tuple(schedule.month_days or ()),
+               *schedule[8:TIMING_END])  # fmt: skip
         if key not in memo:
             memo[key] = planning.slots_due(schedule, now)
         slots, following = memo[key]
@@ -82,8 +87,10 @@ def plan_batch(due: list[DueSchedule], now: datetime) -> tuple[list[tuple], list
             advances.append((schedule.pk, following, None))
             continue
         *missed, latest = slots
-        runs += [(schedule.pk, slot, ScheduleRun.Status.SKIPPED, MISSED_REASON, now) for slot in missed]
-        runs.append((schedule.pk, latest, ScheduleRun.Status.CLAIMED, "", None))
+        for instance_pk in instance_ids[schedule.pk]:
+            skipped = ScheduleRun.Status.SKIPPED
+            runs += [(schedule.pk, slot, skipped, MISSED_REASON, now, instance_pk) for slot in missed]
+            runs.append((schedule.pk, latest, ScheduleRun.Status.CLAIMED, "", None, instance_pk))
         advances.append((schedule.pk, following, latest))
     return advances, runs
 
@@ -91,7 +98,7 @@ def plan_batch(due: list[DueSchedule], now: datetime) -> tuple[list[tuple], list
 # The run columns that differ from row to row, in the order of plan_batch's tuples; every other column takes
 # the value of a default ScheduleRun.
 RUN_COLUMNS = (("schedule_id", "bigint"), ("scheduled_for", "timestamptz"), ("status", "text"), ("reason", "text"),
-               ("finished_at", "timestamptz"))  # fmt: skip
+               ("finished_at", "timestamptz"), ("instance_id", "bigint"))  # fmt: skip
 
 
 def _advance_and_insert(advances: list[tuple], runs: list[tuple], now: datetime) -> list[tuple[int, str]]:

@@ -67,7 +67,7 @@ class Step:
 
 
 STEPS = (
-    Step(1, "Workflow and instance", ("name", "description", "workflow", "instance")),
+    Step(1, "Workflow and instance", ("name", "description", "workflow", "instance", "extra_instances")),
     Step(2, "Interval", (*TIMING_FIELDS, "is_active")),
     Step(3, "Parameters and window", WINDOW_FIELDS),  # plus the workflow's parameter fields
     Step(4, "Notifications, delivery and failures", DELIVERY_FIELDS),
@@ -84,6 +84,10 @@ class ScheduleForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     workflow = forms.ModelChoiceField(queryset=Workflow.objects.none(), to_field_name="workflow_id", label="Query")
     instance = forms.ModelChoiceField(queryset=AMCInstance.objects.none(), label="AMC instance")
+    extra_instances = forms.ModelMultipleChoiceField(
+        queryset=AMCInstance.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Also run on",
+        help_text="Each slot runs once on every chosen instance as well.",
+    )  # fmt: skip
     # Step 2
     kind = forms.ChoiceField(choices=Schedule.Kind.choices, widget=forms.RadioSelect, label="Repeat")
     time_of_day = forms.TimeField(
@@ -148,6 +152,7 @@ class ScheduleForm(forms.Form):
         super().__init__(data, **kwargs)
         self.fields["workflow"].queryset = owned_by(user, Workflow)
         self.fields["instance"].queryset = owned_by(user, AMCInstance).filter(status=AMCInstance.Status.ACTIVE)
+        self.fields["extra_instances"].queryset = self.fields["instance"].queryset
         self.fields["snowflake_table"].error_messages["invalid"] = _identifier_error("table")
         self.fields["snowflake_schema"].error_messages["invalid"] = _identifier_error("schema")
         interval = self.initial.get("interval_days")
@@ -209,7 +214,8 @@ class ScheduleForm(forms.Form):
         schedule = self.schedule or Schedule(owner=self.user)
         was_active = self.schedule.is_active if self.schedule else None
         wizard_data.apply_cleaned_data(schedule, self.cleaned_data, self.parameter_fields)
-        return saving.save_schedule(schedule=schedule, was_active=was_active, now=self.now)
+        extra = self.cleaned_data.get("extra_instances") or []
+        return saving.save_schedule(schedule=schedule, was_active=was_active, now=self.now, extra_instances=extra)
 
     # --- Validation -----------------------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ def filtered_runs(
     date_to: date | None = None,
 ) -> QuerySet:
     """The schedule's runs, newest slot first; dates are local dates in the schedule's zone, both included."""
-    runs = schedule.runs.select_related("execution")
+    runs = schedule.runs.select_related("execution", "instance")
     if status:
         runs = runs.filter(status=status)
     if kind in ("real", "test"):

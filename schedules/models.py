@@ -24,6 +24,10 @@ class Schedule(models.Model):
     owner = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="schedules")
     workflow = models.ForeignKey("queries.Workflow", on_delete=models.CASCADE, related_name="schedules")
     instance = models.ForeignKey("instances.AMCInstance", on_delete=models.CASCADE, related_name="schedules")
+    # "Also run on": each slot makes one run per target instance (schedules.targets).
+    extra_instances = models.ManyToManyField(
+        "instances.AMCInstance", blank=True, related_name="extra_schedules", verbose_name="also run on"
+    )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     # When: a preset or a cron expression, always evaluated in `timezone`.
@@ -84,7 +88,8 @@ class Schedule(models.Model):
 
 
 class ScheduleRun(models.Model):
-    """One slot of a schedule. The unique (schedule, scheduled_for) constraint is the exactly-once fence."""
+    """One slot of a schedule on one of its instances. The unique (schedule, scheduled_for, instance) constraint is
+    the exactly-once fence."""
 
     class Status(models.TextChoices):
         CLAIMED = "claimed", "Claimed"
@@ -100,6 +105,7 @@ class ScheduleRun(models.Model):
     owner_field = "schedule__owner"
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    instance = models.ForeignKey("instances.AMCInstance", on_delete=models.CASCADE, related_name="schedule_runs")
     scheduled_for = models.DateTimeField(help_text="The slot this run belongs to (UTC).")
     status = models.CharField(max_length=16, choices=Status, default=Status.CLAIMED)
     is_test = models.BooleanField(default=False)
@@ -125,7 +131,9 @@ class ScheduleRun(models.Model):
         ordering = ["-scheduled_for"]
         constraints = [
             models.UniqueConstraint(
-                fields=["schedule", "scheduled_for"], condition=Q(is_test=False), name="uniq_run_per_slot"
+                fields=["schedule", "scheduled_for", "instance"],
+                condition=Q(is_test=False),
+                name="uniq_run_per_slot_instance",
             )
         ]
         indexes = [
@@ -136,3 +144,8 @@ class ScheduleRun(models.Model):
     def __str__(self):
         kind = "test run" if self.is_test else "run"
         return f"{self.schedule.schedule_id} {kind} for {self.scheduled_for:%Y-%m-%d %H:%M}Z"
+
+    def save(self, *args, **kwargs):
+        if self.instance_id is None and self.schedule_id is not None:  # a single-instance schedule's run
+            self.instance_id = Schedule.objects.values_list("instance_id", flat=True).get(pk=self.schedule_id)
+        super().save(*args, **kwargs)

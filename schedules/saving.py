@@ -22,8 +22,11 @@ EDITABLE_FIELDS = [
 ]  # fmt: skip
 
 
-def save_schedule(*, schedule: Schedule, was_active: bool | None, now: datetime | None = None) -> Schedule:
-    """Create (`was_active` None) or update a schedule, then place its next run from now."""
+def save_schedule(
+    *, schedule: Schedule, was_active: bool | None, now: datetime | None = None, extra_instances=None
+) -> Schedule:
+    """Create (`was_active` None) or update a schedule, then place its next run from now. `extra_instances`
+    (when given) replaces the "also run on" instances: only the owner's, never the schedule's own instance."""
     if schedule.is_active and was_active is False:  # resumed from the edit page
         _clear_pause(schedule)
     elif not schedule.is_active and was_active is not False:
@@ -33,6 +36,10 @@ def save_schedule(*, schedule: Schedule, was_active: bool | None, now: datetime 
         schedule.save()
     else:
         schedule.save(update_fields=EDITABLE_FIELDS)
+    if extra_instances is not None:
+        schedule.extra_instances.set(
+            [i for i in extra_instances if i.owner_id == schedule.owner_id and i.pk != schedule.instance_id]
+        )
     return schedule
 
 

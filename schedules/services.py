@@ -66,7 +66,7 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
     with transaction.atomic():
         run = (
             ScheduleRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("schedule__workflow", "schedule__instance__account", "schedule__owner")
+            .select_related("schedule__workflow", "instance__account", "schedule__owner")
             .filter(
                 pk=run_pk,
                 status__in=[ScheduleRun.Status.CLAIMED, ScheduleRun.Status.RETRYING, ScheduleRun.Status.WAITING],
@@ -87,7 +87,7 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
         try:
             execution = start_execution(
                 owner=schedule.owner,
-                instance=schedule.instance,
+                instance=run.instance,
                 workflow=schedule.workflow,
                 window=WindowSpec("EXPLICIT", plan.window.start_utc, plan.window.end_utc, schedule.timezone),
                 parameters=plan.parameters,
@@ -116,6 +116,7 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
     if not run.is_test:
         previous_open = (
             ScheduleRun.objects.filter(schedule=schedule, is_test=False, status__in=OPEN_RUN_STATUSES)
+            .filter(instance_id=run.instance_id)  # each target instance overlaps only with itself
             .exclude(pk=run.pk)
             .filter(scheduled_for__lt=run.scheduled_for)
             .exists()
@@ -125,8 +126,9 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
                 return _wait(run, now, QUOTA_RETRY, "Waiting for the previous run of this schedule to finish.")
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
             return "skipped"
-    quotas.lock_instance(schedule.instance)  # until submit_run's transaction commits the execution it creates
-    used = quotas.usage(schedule.instance, now)  # the whole team's runs on this AMC instance
+    instance = run.instance
+    quotas.lock_instance(instance)  # until submit_run's transaction commits the execution it creates
+    used = quotas.usage(instance, now)  # the whole team's runs on this AMC instance
     if used.running >= quotas.CONCURRENT_PER_INSTANCE:
         reason = f"{used.running} executions already running on this instance (AMC runs 10)."
         return _wait(run, now, QUOTA_RETRY, reason)

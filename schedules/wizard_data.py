@@ -77,6 +77,7 @@ def initial_for(schedule: Schedule) -> dict:
     initial.update(
         workflow=schedule.workflow.workflow_id,
         instance=schedule.instance_id,
+        extra_instances=list(schedule.extra_instances.values_list("pk", flat=True)) if schedule.pk else [],
         notification_emails=", ".join(schedule.notification_emails or []),
         window_kind=rule.get("kind", windows.WindowKind.PREVIOUS_DAY),
         window_n_days=rule.get("n_days"),

@@ -1,10 +1,9 @@
-"""Brand pages: scoped to the owner, import with preview, picker JSON, fan-out through the execution path."""
+"""Brand pages: scoped to the owner, import with preview, picker JSON (fan-out: runsets/tests/test_brand_fanout.py)."""
 
 import pytest
 from django.urls import reverse
 
 from brands.models import Brand
-from executions.models import Execution
 
 pytestmark = pytest.mark.django_db
 
@@ -64,32 +63,6 @@ def test_run_form_offers_the_picker_for_library_list_parameters(user_client, use
     body = user_client.get(reverse("execution_run"), {"workflow": workflow.workflow_id}).content.decode()
     assert 'data-list-picker="campaigns"' in body and 'data-campaign-type="DSP"' in body
     assert "js/brand_picker.js" in body and 'id="list-picker-config"' in body
-
-
-def test_fan_out_queues_one_execution_per_brand_instance_with_the_brands_list(
-    user_client, user, brand, make_instance, make_workflow, monkeypatch
-):
-    monkeypatch.setattr("executions.services.enqueue_submission", lambda pk: None)
-    brand.instances.add(make_instance(user, "amc1"), make_instance(user, "amc2"))
-    brand.asins.create(asin="B0AAAAAAA1")
-    workflow = make_workflow(user, sql="SELECT 1 FROM amazon_retail_purchases WHERE asin IN ({{asins}})")
-    response = user_client.post(
-        reverse("brand_fanout", args=[brand.pk]),
-        {"workflow": workflow.workflow_id, "start_date": "2026-01-01", "end_date": "2026-01-07"},
-    )
-    assert response.status_code == 302
-    executions = Execution.objects.order_by("instance__instance_id")
-    sent = list(executions.values_list("instance__instance_id", "parameters_sent"))
-    assert sent == [("amc1", {"asins": ["B0AAAAAAA1"]}), ("amc2", {"asins": ["B0AAAAAAA1"]})]
-
-
-def test_fan_out_without_instances_queues_nothing(user_client, brand, user, make_workflow):
-    workflow = make_workflow(user)
-    response = user_client.post(
-        reverse("brand_fanout", args=[brand.pk]),
-        {"workflow": workflow.workflow_id, "start_date": "2026-01-01", "end_date": "2026-01-07"}, follow=True,
-    )  # fmt: skip
-    assert "has no active instance" in response.content.decode() and not Execution.objects.exists()
 
 
 def test_remove_selected_items(user_client, brand):
