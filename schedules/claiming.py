@@ -98,7 +98,7 @@ def plan_batch(due: list[DueSchedule], now: datetime) -> tuple[list[tuple], list
 # The run columns that differ from row to row, in the order of plan_batch's tuples; every other column takes
 # the value of a default ScheduleRun.
 RUN_COLUMNS = (("schedule_id", "bigint"), ("scheduled_for", "timestamptz"), ("status", "text"), ("reason", "text"),
-               ("finished_at", "timestamptz"), ("instance_id", "bigint"))  # fmt: skip
+               ("finished_at", "timestamptz"), ("instance_id", "uuid"))  # fmt: skip
 
 
 def _advance_and_insert(advances: list[tuple], runs: list[tuple], now: datetime) -> list[tuple[int, str]]:
