@@ -1,6 +1,6 @@
 """Benchmark comparing two runs of 100,000 rows each (`executions.comparison.compare_results`), against its ceiling.
 
-Run from the repository root:  .venv/bin/python bench/bench_compare.py [--rows 100000] [--runs 5]
+Run from the repository root:  .venv/bin/python bench/bench_compare.py [--quick] [--sizes 10000,100000] [--json F]
 
 Two results shaped like a campaign × day report (2 dimensions, 3 additive metrics and 1 non-additive) are stored
 as the app stores them (CSV plus the Parquet copy, `executions.results.ingest.build_sidecar`). The second run drops
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Table, fresh_database, heading, machine, median_ms, stopwatch  # noqa: E402
+from common import Measure, Table, cli, fresh_database, heading, machine, median_ms, stopwatch  # noqa: E402
 
 HEADER = "campaign,day,impressions,clicks,spend,reach\r\n"
 DAYS = 50
@@ -43,12 +43,22 @@ def write_csv(path: Path, rows: int, *, second: bool) -> None:
                 handle.write(f"New campaign {i},2026-01-01,{i * 3},{i % 7},1.00,{i}\r\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    with fresh_database("compare"), tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
+SIZES = {"quick": [1_000, 10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}  # rows per run
+
+
+def run(sizes=None, quick=False) -> list[Measure]:
+    runs = 3 if quick else 5
+    measures = []
+    with fresh_database("compare"):
+        for rows in sizes or SIZES["quick" if quick else "full"]:
+            measures += measure(rows, runs)
+    return measures
+
+
+def measure(rows: int, runs: int) -> list[Measure]:
+    args = argparse.Namespace(rows=rows, runs=runs)
+    measures = []
+    with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         from django.core.files import File
         from django.test.utils import override_settings
 
@@ -62,7 +72,7 @@ def main() -> None:
             for number, second in ((1, False), (2, True)):
                 csv_path, parquet_path = Path(tmp) / f"r{number}.csv", Path(tmp) / f"r{number}.parquet"
                 write_csv(csv_path, args.rows, second=second)
-                types = build_sidecar(csv_path, parquet_path, ["string", "date", "integer", "integer", "decimal",
+                _, types = build_sidecar(csv_path, parquet_path, ["string", "date", "integer", "integer", "decimal",
                                                                "integer"])  # fmt: skip
                 names = HEADER.strip().split(",")
                 result = ExecutionResult(columns=[{"name": n, "type": t} for n, t in zip(names, types, strict=True)])
@@ -105,9 +115,11 @@ def main() -> None:
             for label, kwargs in cases.items():
                 ms, _ = median_ms(lambda kwargs=kwargs: compare_results(a, b, **kwargs), args.runs)
                 table.row(label, f"{ms:.0f}", f"{ms / join_ms:.1f}")
+                measures.append(Measure.of(f"compare two runs: {label}", ms, join_ms, "ms", args.rows))
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"\npeak RSS of the benchmark process: {rss:.0f} MB")
+    return measures
 
 
 if __name__ == "__main__":
-    main()
+    cli(run, SIZES, __doc__.splitlines()[0])

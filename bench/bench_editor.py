@@ -18,8 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Table, fresh_database, heading, machine, median_ms  # noqa: E402
-from measure_shim import Measure  # noqa: E402
+from common import (  # noqa: E402
+    Measure,  # noqa: E402
+    Table,
+    fresh_database,
+    heading,
+    machine,
+    median_ms,
+)
 
 SIZES = {"quick": [0.1, 1, 10], "full": [0.1, 1, 10]}  # × the full AMC catalog
 SQL = """SELECT campaign, COUNT(DISTINCT user_id) AS reach, SUM(impressions) AS impressions

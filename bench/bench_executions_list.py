@@ -20,8 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Table, fresh_database, heading, machine, median_ms, stopwatch  # noqa: E402
-from measure_shim import Measure  # noqa: E402
+from common import (  # noqa: E402
+    Measure,  # noqa: E402
+    Table,
+    fresh_database,
+    heading,
+    machine,
+    median_ms,
+    stopwatch,
+)
 
 SIZES = {"quick": [1_000, 10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
 PAGE_SIZE = 50  # the view's page size

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recomamp.settings")
 
-from measure_shim import Measure  # noqa: E402
+from common import Measure  # noqa: E402
 
 SIZES = {"quick": [1_000, 10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
 HEADER = "campaign,day,impressions,clicks,spend,reach,note\r\n"

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recomamp.settings")
 
-from measure_shim import Measure  # noqa: E402
+from common import Measure  # noqa: E402
 
 SIZES = {"quick": [0.01, 0.1, 1.0], "full": [0.1, 1.0, 10.0]}  # × 1M DSP impressions
 IMPRESSIONS_PER_SCALE = 1_000_000

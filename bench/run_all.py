@@ -43,6 +43,8 @@ MODULES = (
     "bench_executions_list",
     "bench_results",
     "bench_sandbox",
+    "bench_editor",
+    "bench_compare",
 )
 START, END = "<!-- run_all:start -->", "<!-- run_all:end -->"
 

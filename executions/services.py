@@ -134,7 +134,10 @@ def start_execution(
         execution = Execution(
             owner=owner,
             workflow=workflow,
-            query_version=version_for_run(workflow, user=owner) if workflow is not None else None,
+            # The version it ran; none when the editor sent unsaved SQL (that text is in sql_sent, not a version).
+            query_version=version_for_run(workflow, user=owner)
+            if workflow is not None and source_sql == workflow.sql
+            else None,
             instance=instance,
             trigger=trigger,
             sql_sent=prepared.sql,

@@ -179,6 +179,6 @@ def history(user, workflow, limit: int = 20):
     return (
         owned_by(user, Execution)
         .filter(workflow=workflow)
-        .select_related("instance", "owner", "result")
+        .select_related("instance", "owner", "result", "query_version__workflow")
         .order_by("-created_at")[:limit]
     )

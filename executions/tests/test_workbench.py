@@ -48,6 +48,7 @@ def test_a_run_from_the_editor_of_a_saved_query_is_that_querys_run(analyst, demo
     execution = Execution.objects.get()
     assert execution.workflow == workflow
     assert execution.sql_sent == edited
+    assert execution.query_version is None  # unsaved SQL is no saved version
     assert "workflow" in execution.request_body  # changed SQL is sent ad hoc (queries/amc_request.py)
     html = response.content.decode()
     assert 'data-testid="workbench-status"' in html and 'hx-trigger="every 2s"' in html
@@ -64,6 +65,7 @@ def test_a_run_from_the_editor_of_a_saved_query_is_that_querys_run(analyst, demo
     assert done.execution_id in history and "Succeeded" in history
     assert demo_instance.owner.email in history
     assert f"{done.result.row_count:,}" in history
+    assert 'data-testid="workbench-compare"' in history
 
 
 def test_saved_query_run_with_unchanged_sql_runs_by_its_workflow_id(analyst, demo_instance, make_workflow):
