@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0008_list_keyset_and_search_indexes'),
+        ('executions', '0006_list_keyset_and_search_indexes'),
     ]
 
     operations = [
