@@ -1,7 +1,7 @@
 from django import forms
 
 from instances.models import AMCInstance
-from queries.list_parameters import LIST_TYPES
+from queries.list_parameters import LIST_TYPES, picker_attrs
 from recomamp.ownership import owned_by
 
 from .models import Workflow
@@ -121,8 +121,9 @@ def _value_field(definition: ParameterDefinition) -> forms.Field:
     if definition.type == "integer":
         return forms.CharField(widget=forms.NumberInput(), **common)
     if definition.type in LIST_TYPES:
+        attrs = {"rows": 2, **picker_attrs(definition)}  # the workbench runs with these values: a brand can fill them
         return forms.CharField(
-            widget=forms.Textarea(attrs={"rows": 2}), help_text="Separate values with commas or new lines.", **common
+            widget=forms.Textarea(attrs=attrs), help_text="Separate values with commas or new lines.", **common
         )
     return forms.CharField(**common)
 

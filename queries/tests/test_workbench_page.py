@@ -50,3 +50,14 @@ def test_a_failed_save_says_so_at_the_top(user_client):
 
     response = user_client.post(reverse("query_editor"), {"sql": PARAM_SQL, "status": "draft", "action": "save"})
     assert "Not saved: correct the fields marked below." in response.content.decode()
+
+
+def test_list_parameters_on_the_workbench_offer_a_brands_list(user_client, user, make_workflow):
+    """The workbench runs with the editor's parameter values, so its list parameters carry the brand picker."""
+    sql = "SELECT campaign FROM dsp_impressions WHERE asin IN ({{asins}}) GROUP BY campaign"
+    workflow = make_workflow(user, sql=sql)
+    workflow.parameters = [{"name": "asins", "type": "asin_list", "label": "ASINs"}]
+    workflow.save()
+    html = user_client.get(reverse("workflow_edit", args=[workflow.workflow_id])).content.decode()
+    assert 'name="param_asins"' in html and 'data-list-picker="asins"' in html
+    assert "js/brand_picker.js" in html and 'id="list-picker-config"' in html
