@@ -46,7 +46,7 @@ SELECT id, instance_id, last_run_at, 'claimed', false, 0, '{}', '', '', '', now(
 # --- Fixtures -----------------------------------------------------------------------------------------------------
 
 
-def create_owner(instance_count: int):
+def create_owner(instance_count: int, *, prefix: str = "amcbench", email: str = "bench-dispatch@example.com"):
     """A user connected to the sandbox, `instance_count` sandbox instances mirrored for it, one saved query."""
     from accounts.models import User
     from home.demo import connect_to_sandbox, ensure_sandbox_instances
@@ -58,13 +58,13 @@ def create_owner(instance_count: int):
     ensure_sandbox_catalog()
     account = SandboxAccount.objects.order_by("pk").first()
     SandboxInstance.objects.bulk_create(
-        SandboxInstance(instance_id=f"amcbench{i:04d}", name=f"Bench {i}", account=account)
+        SandboxInstance(instance_id=f"{prefix}{i:05d}", name=f"Bench {i}", account=account)
         for i in range(instance_count)
     )
-    user = User.objects.create_user(email="bench-dispatch@example.com")
+    user = User.objects.create_user(email=email)
     connect_to_sandbox(user)
     ensure_sandbox_instances(user)
-    instances = list(AMCInstance.objects.filter(owner=user, instance_id__startswith="amcbench").order_by("instance_id"))
+    instances = list(AMCInstance.objects.filter(owner=user, instance_id__startswith=prefix).order_by("instance_id"))
     workflow = Workflow.objects.create(owner=user, name="Reach by campaign", sql=SQL, status=Workflow.Status.ACTIVE)
     return user, instances, workflow
 

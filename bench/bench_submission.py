@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_dispatch import PER_INSTANCE, SQL, create_schedules, in_processes, slot_check  # noqa: E402
+from bench_dispatch import PER_INSTANCE, SQL, create_owner, create_schedules, in_processes, slot_check  # noqa: E402
 from common import Measure, cli, free_port, fresh_database, heading, machine, sizes_for, web_server  # noqa: E402
 
 SIZES = {"quick": [3, 30, 300], "full": [100, 1_000, 10_000]}
@@ -34,25 +34,7 @@ ALWAYS_RUNNING = {"SANDBOX_PENDING_SECONDS": "0", "SANDBOX_RUNNING_SECONDS": "86
 
 def owner_and_instances(total_instances: int):
     """A user connected to the sandbox with `total_instances` sandbox instances mirrored, and a saved query."""
-    from accounts.models import User
-    from home.demo import connect_to_sandbox, ensure_sandbox_instances
-    from instances.models import AMCInstance
-    from queries.models import Workflow
-    from recomamp.sandbox.models import SandboxAccount, SandboxInstance
-    from recomamp.sandbox.seed import ensure_sandbox_catalog
-
-    ensure_sandbox_catalog()
-    account = SandboxAccount.objects.order_by("pk").first()
-    SandboxInstance.objects.bulk_create(
-        SandboxInstance(instance_id=f"amcsub{i:05d}", name=f"Bench {i}", account=account)
-        for i in range(total_instances)
-    )
-    user = User.objects.create_user(email="bench-submit@example.com")
-    connect_to_sandbox(user)
-    ensure_sandbox_instances(user)
-    instances = list(AMCInstance.objects.filter(owner=user, instance_id__startswith="amcsub").order_by("instance_id"))
-    workflow = Workflow.objects.create(owner=user, name="Reach by campaign", sql=SQL, status=Workflow.Status.ACTIVE)
-    return user, instances, workflow
+    return create_owner(total_instances, prefix="amcsub", email="bench-submit@example.com")
 
 
 def submit_all(now) -> tuple[int, float]:

@@ -78,8 +78,7 @@ def plan_batch(due: list[DueSchedule], now: datetime) -> tuple[list[tuple], list
     advances, runs = [], []
     instance_ids = targets.target_instance_ids(due)  # one query for the whole batch
     for schedule in due:
-        key = (*schedule[1:6], tuple(schedule.weekdays or ()), tuple(schedule.month_days or ()),
-               *schedule[8:TIMING_END])  # fmt: skip
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in schedule[1:TIMING_END])  # lists are unhashable
         if key not in memo:
             memo[key] = planning.slots_due(schedule, now)
         slots, following = memo[key]

@@ -146,11 +146,6 @@ def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | None:
     return None
 
 
-def adhoc_runs_today(instance, now: datetime) -> int:
-    """Ad hoc executions the team sent to this AMC instance since midnight UTC (AMC's daily quota counts these)."""
-    return quotas.usage(instance, now).adhoc_today
-
-
 _TABLE_REFERENCE = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
