@@ -154,9 +154,12 @@ def _planned_statement(plan: Plan, now: datetime, batch: int) -> tuple[str, list
         f"s.{name} IS NOT DISTINCT FROM t.{name}" if name in NULLABLE else f"s.{name} = t.{name}"
         for name in TIMING_FIELDS
     )
+    # LATERAL keeps the scan in index order (next_run_at), so it stops after `batch` rows; a plain join sorted
+    # every due schedule on each batch.
     due_sql = (
-        f"SELECT s.id, t.key FROM {SCHEDULES} AS s JOIN unnest(%s::integer[], {arrays}) AS t (key, {names}) "
-        f"ON {match} WHERE {_due('s')} ORDER BY s.next_run_at LIMIT %s FOR UPDATE OF s SKIP LOCKED"
+        f"SELECT s.id, t.key FROM {SCHEDULES} AS s CROSS JOIN LATERAL (SELECT t.key FROM unnest(%s::integer[], "
+        f"{arrays}) AS t (key, {names}) WHERE {match} LIMIT 1) AS t "
+        f"WHERE {_due('s')} ORDER BY s.next_run_at LIMIT %s FOR UPDATE OF s SKIP LOCKED"
     )
     timings = [list(range(1, len(plan.timings) + 1)), *_columns(plan.timings, len(TIMING_FIELDS))]
     return write(due_sql, [*timings, now, batch], plan, now)
@@ -197,7 +200,7 @@ def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[st
         f"due AS ({due_sql}), "
         f"advanced AS (UPDATE {SCHEDULES} AS s SET next_run_at = plan.following, "
         "last_run_at = COALESCE(plan.latest, s.last_run_at), updated_at = %s "
-        "FROM due JOIN plan ON plan.key = due.key WHERE s.id = due.id "
+        "FROM due JOIN plan ON plan.key = due.key WHERE s.id = due.id AND s.id = ANY (ARRAY(SELECT id FROM due)) "  # noqa: E501
         "RETURNING s.id, s.instance_id, s.owner_id, due.key), "
         f"target AS ({targets.extra_targets_sql('advanced')}), "
         "run AS (SELECT target.id AS schedule_id, target.instance_id, slot.at AS scheduled_for, "
@@ -213,3 +216,7 @@ def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[st
     )
     varying_after = [now, MISSED_REASON, now]  # updated_at, then a skipped run's reason and finished_at
     return statement, [*plan.params(), *due_params, *varying_after, *constants]
+
+
+# `s.id = ANY (ARRAY(…))` in the UPDATE hands the locked ids to the primary key index: from the join alone the
+# planner may hash the whole schedule table on every batch.

@@ -38,11 +38,15 @@ def extra_targets_sql(advanced: str) -> str:
     from instances.models import AMCInstance
 
     through = Schedule.extra_instances.through._meta.db_table
+    # Per schedule of the batch (OFFSET 0 and a scalar owner check keep it so): joined, the planner went through
+    # every instance of the owner first, whereas most schedules have no extra instance at all.
+    instances = AMCInstance._meta.db_table
     return (
         f"SELECT id, key, instance_id, 0 AS rank FROM {advanced} UNION ALL "
-        f"SELECT a.id, a.key, e.amcinstance_id, 1 FROM {advanced} AS a JOIN {through} AS e ON e.schedule_id = a.id "
-        f"JOIN {AMCInstance._meta.db_table} AS i ON i.id = e.amcinstance_id "
-        "WHERE i.owner_id = a.owner_id AND e.amcinstance_id <> a.instance_id"
+        f"SELECT a.id, a.key, e.amcinstance_id, 1 FROM {advanced} AS a CROSS JOIN LATERAL "
+        f"(SELECT amcinstance_id FROM {through} WHERE schedule_id = a.id OFFSET 0) AS e "
+        "WHERE e.amcinstance_id <> a.instance_id "
+        f"AND (SELECT owner_id FROM {instances} WHERE id = e.amcinstance_id) = a.owner_id"
     )
 
 
