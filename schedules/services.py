@@ -24,7 +24,7 @@ from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTar
 from recomamp import dropped_connections
 
 from . import planning
-from .claiming import CLAIM_BATCH, DispatchReport, claim_due_batch
+from .claiming import CLAIM_BATCH, DispatchReport, claim_due, claim_due_batch  # noqa: F401  (tests claim batch by batch)
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
@@ -40,16 +40,14 @@ OPEN_RUN_STATUSES = (ScheduleRun.Status.CLAIMED, ScheduleRun.Status.SUBMITTED, S
 def dispatch_due(*, now: datetime | None = None, batch: int = CLAIM_BATCH, submit: bool = True) -> DispatchReport:
     """Claim every due schedule (in batches) and submit the claimed runs after commit."""
     total = DispatchReport()
-    while True:
-        report = claim_due_batch(now=now or timezone.now(), batch=batch)
+    for report in claim_due(now=now or timezone.now(), batch=batch):
         total.claimed += report.claimed
         total.skipped += report.skipped
         total.schedules += report.schedules
         if submit:
             for run_pk in report.claimed:
                 submit_run(run_pk)
-        if report.schedules < batch:
-            return total
+    return total
 
 
 # --- Submitting a run --------------------------------------------------------------------------------------------
