@@ -7,6 +7,7 @@ results, recovery) lives in `executions.following`; every status change in `exec
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.amazon import AmazonConnectionError, amc_client_for
+from accounts.amazon import AmazonConnectionError, amc_client_for, reused_client_for
 from brands.lists import resolve_references
 from queries import amc_request
 from queries.parameters import PreparedQuery, prepare_query
@@ -84,6 +85,12 @@ ClientFactory = Callable[[Execution], AMCClient]
 
 def default_client(execution: Execution) -> AMCClient:
     return amc_client_for(execution.owner, execution.instance.region)
+
+
+def submission_client(execution: Execution):
+    """The client a submission uses by default: kept per thread and owner (`accounts.amazon.reused_client_for`),
+    so `with` must not close it."""
+    return nullcontext(reused_client_for(execution.owner, execution.instance.region))
 
 
 # --- Starting ----------------------------------------------------------------------------------------------------
@@ -212,7 +219,7 @@ def _window(execution: Execution) -> TimeWindow:
 # --- Submitting --------------------------------------------------------------------------------------------------
 
 
-def submit_execution(execution_pk: int, *, client_factory: ClientFactory = default_client) -> str:
+def submit_execution(execution_pk: int, *, client_factory: ClientFactory = submission_client) -> str:
     """Claim a pending execution and submit it to AMC. Safe to call twice: only one call claims the row."""
     now = timezone.now()
     lease = now + leases.length()
