@@ -7,6 +7,7 @@ errors and timeouts are transient, so we retry with backoff and keep the connect
 
 import functools
 import logging
+import os
 import secrets
 import ssl
 import threading
@@ -337,6 +338,14 @@ def amc_client_for(user: User, region: str = "NA", **kwargs) -> AMCClient:
 # at most, so a disconnect in another process reaches submissions that soon (at once in this process).
 REUSE_SECONDS = 30.0
 _reused = threading.local()
+
+
+def _drop_inherited_clients() -> None:
+    """A forked child must never talk on its parent's sockets: it starts without kept clients."""
+    _reused.__dict__.pop("clients", None)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_clients)
 
 
 def reused_client_for(user: User, region: str = "NA") -> AMCClient:
