@@ -7,6 +7,7 @@ errors and timeouts are transient, so we retry with backoff and keep the connect
 
 import functools
 import logging
+import os
 import secrets
 import ssl
 import threading
@@ -101,6 +102,7 @@ def complete_authorization(user: User, session, params, redirect_uri: str) -> Am
 
 
 def disconnect(user: User) -> None:
+    forget_reused_clients(user)
     AmazonConnection.objects.filter(user=user).update(
         access_token_encrypted="",
         refresh_token_encrypted="",
@@ -329,3 +331,38 @@ def amc_client_for(user: User, region: str = "NA", **kwargs) -> AMCClient:
         max_attempts=settings.AMC_MAX_ATTEMPTS,
         **kwargs,
     )
+
+
+# A worker process submits many executions for few owners: one client per (thread, owner, region) spares the
+# connection row read, the token decryption and the client set-up on every submission. It is kept REUSE_SECONDS
+# at most, so a disconnect in another process reaches submissions that soon (at once in this process).
+REUSE_SECONDS = 30.0
+_reused = threading.local()
+
+
+def _drop_inherited_clients() -> None:
+    """A forked child must never talk on its parent's sockets: it starts without kept clients."""
+    _reused.__dict__.pop("clients", None)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_clients)
+
+
+def reused_client_for(user: User, region: str = "NA") -> AMCClient:
+    """`amc_client_for`, kept for this thread; the caller must not close it."""
+    clients = _reused.__dict__.setdefault("clients", {})
+    key = (user.pk, region, base_url_for_region(region, settings.AMC_API_BASE_URLS))
+    client, since = clients.get(key, (None, 0.0))
+    if client is None or time.monotonic() - since > REUSE_SECONDS:
+        if client is not None:
+            client.close()
+        client, since = amc_client_for(user, region), time.monotonic()
+        clients[key] = (client, since)
+    return client
+
+
+def forget_reused_clients(user: User) -> None:
+    """Drop this thread's kept clients of `user` (after a disconnect, the next call reads the connection again)."""
+    clients = _reused.__dict__.get("clients", {})
+    for key in [key for key in clients if key[0] == user.pk]:
+        clients.pop(key)[0].close()

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Q
 
 from .models import Execution
 
@@ -37,54 +36,58 @@ def _midnight(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def adhoc_today(now: datetime, prefix: str = "") -> Q:
-    """Ad hoc executions AMC accepted today (UTC); `prefix` reaches them through a relation."""
-    counted = Q(**{f"{prefix}submitted_at__gte": _midnight(now), f"{prefix}amc_workflow_id": ""})
-    return counted & ~Q(**{f"{prefix}amc_execution_id": ""})
-
-
-def adhoc_counted(now: datetime) -> Q:
-    """What counts against today's ad hoc quota: accepted today, or created today and about to be submitted."""
-    on_the_way = Q(status__in=(Execution.Status.PENDING, Execution.Status.SUBMITTING), created_at__gte=_midnight(now))
-    return (adhoc_today(now) | on_the_way) & Q(amc_workflow_id="") & ~Q(request_body__has_key="workflowId")
-
-
-def same_instance(instance) -> Q:
-    """Executions on the same AMC instance as `instance`, whoever's row they were started from."""
-    return Q(instance__instance_id=instance.instance_id, instance__region=instance.region)
+# Both limits and the team's users per AMC instance in one fixed statement: it runs under the instance lock for
+# every start, and the ORM spent more CPU composing the equivalent query than PostgreSQL spends running it.
+# Ad hoc: no saved workflow (`amc_workflow_id` empty, no `workflowId` in the body), and either accepted by AMC
+# today (UTC) or created today and about to be submitted.
+USAGE_SQL = """
+SELECT i.instance_id, i.region,
+       COUNT(e.id) FILTER (WHERE e.amc_workflow_id = '' AND NOT (e.request_body ? 'workflowId') AND (
+           (e.submitted_at >= %(midnight)s AND e.amc_execution_id <> '')
+           OR (e.created_at >= %(midnight)s AND e.status = ANY(%(on_the_way)s))
+       )),
+       COUNT(e.id) FILTER (WHERE e.status = ANY(%(running)s)),
+       COUNT(DISTINCT e.owner_id)
+FROM executions_execution e
+JOIN instances_amcinstance i ON i.id = e.instance_id
+WHERE (i.instance_id, i.region) IN (SELECT * FROM unnest(%(ids)s::varchar[], %(regions)s::varchar[]))
+GROUP BY i.instance_id, i.region
+"""
+STATUS_PARAMS = {
+    "on_the_way": [Execution.Status.PENDING.value, Execution.Status.SUBMITTING.value],
+    "running": [status.value for status in RUNNING_STATUSES],
+}
 
 
 def team_usage(instances, now: datetime) -> dict[tuple[str, str], Usage]:
     """Usage per AMC instance, keyed by (instance_id, region), in one query."""
-    keys = {(i.instance_id, i.region) for i in instances}
+    keys = sorted({(i.instance_id, i.region) for i in instances})
     if not keys:
         return {}
-    which = Q()
-    for instance_id, region in keys:
-        which |= Q(instance__instance_id=instance_id, instance__region=region)
-    rows = (
-        Execution.objects.filter(which)
-        .values("instance__instance_id", "instance__region")
-        .annotate(
-            adhoc=Count("pk", filter=adhoc_counted(now)),
-            running=Count("pk", filter=Q(status__in=RUNNING_STATUSES)),
-            users=Count("owner", distinct=True),
-        )
-    )
-    usage = {key: Usage() for key in keys}
-    for row in rows:
-        key = (row["instance__instance_id"], row["instance__region"])
-        usage[key] = Usage(adhoc_today=row["adhoc"], running=row["running"], users=row["users"])
-    return usage
+    params = {
+        **STATUS_PARAMS,
+        "midnight": _midnight(now),
+        "ids": [instance_id for instance_id, _ in keys],
+        "regions": [region for _, region in keys],
+    }
+    counted = dict.fromkeys(keys, Usage())
+    with connection.cursor() as cursor:
+        cursor.execute(USAGE_SQL, params)
+        for instance_id, region, adhoc, running, users in cursor.fetchall():
+            counted[(instance_id, region)] = Usage(adhoc_today=adhoc, running=running, users=users)
+    return counted
 
 
 def usage(instance, now: datetime) -> Usage:
     return team_usage([instance], now)[(instance.instance_id, instance.region)]
 
 
-def problem(instance, now: datetime, *, adhoc: bool) -> str | None:
-    """Why one more execution may not start on this AMC instance now, in words for the analyst; None if it may."""
-    used = usage(instance, now)
+def problem(instance, now: datetime, *, adhoc: bool, used: Usage | None = None) -> str | None:
+    """Why one more execution may not start on this AMC instance now, in words for the analyst; None if it may.
+
+    `used`: the instance's usage the caller already counted under `lock_instance` in this transaction.
+    """
+    used = usage(instance, now) if used is None else used
     if used.running >= CONCURRENT_PER_INSTANCE:
         return (
             f"AMC runs at most {CONCURRENT_PER_INSTANCE} executions at once on instance {instance.name}, and "

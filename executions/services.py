@@ -7,6 +7,7 @@ results, recovery) lives in `executions.following`; every status change in `exec
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.amazon import AmazonConnectionError, amc_client_for
+from accounts.amazon import AmazonConnectionError, amc_client_for, reused_client_for
 from brands.lists import resolve_references
 from queries import amc_request
 from queries.parameters import PreparedQuery, prepare_query
@@ -86,6 +87,12 @@ def default_client(execution: Execution) -> AMCClient:
     return amc_client_for(execution.owner, execution.instance.region)
 
 
+def submission_client(execution: Execution):
+    """The client a submission uses by default: kept per thread and owner (`accounts.amazon.reused_client_for`),
+    so `with` must not close it."""
+    return nullcontext(reused_client_for(execution.owner, execution.instance.region))
+
+
 # --- Starting ----------------------------------------------------------------------------------------------------
 
 
@@ -101,11 +108,13 @@ def start_execution(
     timeout_seconds: int | None = None,
     delivery: SnowflakeTarget = SnowflakeTarget(),
     submit: bool = True,
+    usage: quotas.Usage | None = None,
 ) -> Execution:
     """Record an execution with the exact SQL, parameters and window it will send, then queue its submission.
 
     Raises ExecutionInputError (nothing saved) when the input cannot be sent, QuotaExceeded when AMC's limits for
-    the instance (counted for everyone using it) leave no room now.
+    the instance (counted for everyone using it) leave no room now. `usage`: the instance's usage the caller
+    counted after `quotas.lock_instance` in its still-open transaction (the count is not made twice).
     """
     if instance.owner_id != owner.pk or (workflow is not None and workflow.owner_id != owner.pk):
         raise ExecutionInputError("That instance or query does not belong to you.")
@@ -125,45 +134,57 @@ def start_execution(
     if timeout_seconds is not None and not 900 <= timeout_seconds <= 86400:
         raise ExecutionInputError("The timeout must be between 900 seconds (15 minutes) and 86400 (24 hours).")
 
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (submit_run, run sets): a refusal leaves the block normally and is
+    # raised after it, so nothing was written and the caller's transaction stays usable.
+    with transaction.atomic(savepoint=False):
         # Count and create under the instance's lock: two processes never both take AMC's last slot.
-        quotas.lock_instance(instance)
+        if usage is None:
+            quotas.lock_instance(instance)
         adhoc = not amc_request.runs_saved_workflow(workflow, prepared)
-        if problem := quotas.problem(instance, timezone.now(), adhoc=adhoc):
-            raise QuotaExceeded(problem)
-        execution = Execution(
-            owner=owner,
-            workflow=workflow,
-            # The version it ran; none when the editor sent unsaved SQL (that text is in sql_sent, not a version).
-            query_version=version_for_run(workflow, user=owner)
-            if workflow is not None and source_sql == workflow.sql
-            else None,
-            instance=instance,
-            trigger=trigger,
-            sql_sent=prepared.sql,
-            parameters_sent={**prepared.parameter_values, **prepared.placeholder_values},
-            time_window_type=window.type,
-            time_window_start=window.start if window.type == "EXPLICIT" else None,
-            time_window_end=window.end if window.type == "EXPLICIT" else None,
-            time_window_timezone=window.timezone,
-            snowflake_enabled=delivery.enabled,
-            snowflake_table=delivery.table,
-            snowflake_schema=delivery.schema,
-            next_poll_at=timezone.now() + lifecycle.SUBMIT_TASK_GRACE,
-        )
-        if timeout_seconds is not None:
-            execution.timeout_seconds = timeout_seconds
-        # The readable id doubles as the ad hoc workflow id, so it must exist before the body is built.
-        execution.execution_id = new_readable_id(Execution, "execution_id", "exec")
-        execution.request_body = _request_body(execution, prepared)
-        execution.save()
-        if workflow is not None:
-            type(workflow).objects.filter(pk=workflow.pk).update(
-                execution_count=F("execution_count") + 1, last_executed_at=timezone.now()
+        problem = quotas.problem(instance, timezone.now(), adhoc=adhoc, used=usage)
+        if problem is None:
+            execution = _save_execution(
+                Execution(
+                    owner=owner,
+                    workflow=workflow,
+                    # The version it ran; none when the editor sent unsaved SQL (that is in sql_sent, not a version).
+                    query_version=version_for_run(workflow, user=owner)
+                    if workflow is not None and source_sql == workflow.sql
+                    else None,
+                    instance=instance,
+                    trigger=trigger,
+                    sql_sent=prepared.sql,
+                    parameters_sent={**prepared.parameter_values, **prepared.placeholder_values},
+                    time_window_type=window.type,
+                    time_window_start=window.start if window.type == "EXPLICIT" else None,
+                    time_window_end=window.end if window.type == "EXPLICIT" else None,
+                    time_window_timezone=window.timezone,
+                    snowflake_enabled=delivery.enabled,
+                    snowflake_table=delivery.table,
+                    snowflake_schema=delivery.schema,
+                    next_poll_at=timezone.now() + lifecycle.SUBMIT_TASK_GRACE,
+                    **({} if timeout_seconds is None else {"timeout_seconds": timeout_seconds}),
+                ),
+                prepared,
+                submit,
             )
-        if submit:
-            transaction.on_commit(lambda: enqueue_submission(execution.pk))
+    if problem is not None:
+        raise QuotaExceeded(problem)
     log.info("execution created execution=%s trigger=%s instance=%s", execution.execution_id, trigger, instance.pk)
+    return execution
+
+
+def _save_execution(execution: Execution, prepared: PreparedQuery, submit: bool) -> Execution:
+    # The readable id doubles as the ad hoc workflow id, so it must exist before the body is built.
+    execution.execution_id = new_readable_id(Execution, "execution_id", "exec")
+    execution.request_body = _request_body(execution, prepared)
+    execution.save()
+    if execution.workflow is not None:
+        type(execution.workflow).objects.filter(pk=execution.workflow_id).update(
+            execution_count=F("execution_count") + 1, last_executed_at=timezone.now()
+        )
+    if submit:
+        transaction.on_commit(lambda: enqueue_submission(execution.pk))
     return execution
 
 
@@ -198,14 +219,13 @@ def _window(execution: Execution) -> TimeWindow:
 # --- Submitting --------------------------------------------------------------------------------------------------
 
 
-def submit_execution(execution_pk: int, *, client_factory: ClientFactory = default_client) -> str:
+def submit_execution(execution_pk: int, *, client_factory: ClientFactory = submission_client) -> str:
     """Claim a pending execution and submit it to AMC. Safe to call twice: only one call claims the row."""
-    if lifecycle.cancel_if_requested(execution_pk):
-        return "cancelled"
     now = timezone.now()
     lease = now + leases.length()
+    # The claim refuses a row whose cancel was asked, so the cancel is looked for only when the claim fails.
     if not lifecycle.claim_submission(execution_pk, now, lease_until=lease):
-        return "not-claimed"
+        return "cancelled" if lifecycle.cancel_if_requested(execution_pk) else "not-claimed"
     execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=execution_pk)
     try:
         # The heartbeat keeps the lease while AMC answers; an unknown outcome keeps the last lease, so recovery
@@ -278,6 +298,8 @@ def _cancel_on_amc(execution: Execution, client_factory: ClientFactory) -> None:
 
 def honour_cancel_request(execution_pk: int, client_factory: ClientFactory = default_client) -> bool:
     """Cancel on AMC an execution whose cancel was asked while it was being submitted (it now has AMC's id)."""
+    if not Execution.objects.filter(pk=execution_pk, cancel_requested_at__isnull=False).exists():
+        return False  # the usual case, answered without reading the row
     execution = Execution.objects.select_related("owner", "instance__account").get(pk=execution_pk)
     if execution.cancel_requested_at is None or not execution.amc_execution_id or not execution.is_active:
         return False

@@ -144,3 +144,20 @@ def test_a_schedule_waits_while_teammates_fill_the_instance(team, connected_user
     run = ScheduleRun.objects.get(pk=run_pk)
     assert run.status == ScheduleRun.Status.WAITING and "10 executions already running" in run.reason
     assert not Execution.objects.filter(instance=mine).exists()
+
+
+def test_a_refusal_inside_a_callers_transaction_saves_nothing_and_leaves_it_usable(team):
+    from django.db import transaction
+
+    mine, theirs = team
+    occupy(theirs, 10)
+    with transaction.atomic():
+        with pytest.raises(services.QuotaExceeded):
+            services.start_execution(owner=mine.owner, instance=mine, sql=SQL, window=WINDOW, submit=False)
+        assert Execution.objects.count() == 10  # no savepoint, and the caller's transaction still answers
+        quotas.lock_instance(mine)
+        counted = quotas.usage(mine, timezone.now())
+        with pytest.raises(services.QuotaExceeded):  # the count a caller made under the lock is what is checked
+            services.start_execution(owner=mine.owner, instance=mine, sql=SQL, window=WINDOW, submit=False,
+                                     usage=counted)  # fmt: skip
+    assert counted.running == 10 and Execution.objects.count() == 10

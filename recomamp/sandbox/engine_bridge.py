@@ -1,6 +1,7 @@
 """The sandbox's only door to the SQL engine: the dataset file, compile checks and query runs."""
 
 import fcntl
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -61,10 +62,18 @@ def _declared_names(workflow: dict[str, Any], *, saved: bool) -> list[str] | Non
 
 def compile_problem(workflow: dict[str, Any], *, saved: bool) -> str | None:
     """AMC's compile error text for the workflow's SQL ("From line L, column C to ..."), or None if it compiles."""
+    declared = _declared_names(workflow, saved=saved)
+    return _compile_problem(workflow["sqlQuery"], None if declared is None else tuple(declared))
+
+
+@functools.lru_cache(maxsize=512)
+def _compile_problem(sql: str, declared: tuple[str, ...] | None) -> str | None:
+    """Memoised per process: the verdict depends only on the SQL text and the declared parameter names (the
+    engine's table schema is fixed, engine/amc_tables.json), and parsing is most of an ad hoc create's CPU."""
     from .engine import CompileError, check
 
     try:
-        check(workflow["sqlQuery"], declared_parameters=_declared_names(workflow, saved=saved))
+        check(sql, declared_parameters=declared)
     except CompileError as error:
         return error.amc_text()
     return None

@@ -75,9 +75,10 @@ def create_execution(instance: SandboxInstance, body: dict[str, Any]) -> Sandbox
         reason = engine_bridge.compile_failure_text(workflow_id, problem) if problem else ""
 
     with transaction.atomic():
-        # The instance row lock serialises quota checks, so two racing requests cannot both take the last slot.
-        SandboxInstance.objects.select_for_update().get(pk=instance.pk)
         if has_adhoc and not dry_run:
+            # The instance row lock serialises quota checks, so two racing requests cannot both take the last
+            # slot. Runs of saved workflows and dry runs are not counted, so they need no lock.
+            SandboxInstance.objects.select_for_update().get(pk=instance.pk)
             _check_adhoc_quota(instance, current)
         return SandboxExecution.objects.create(
             instance=instance,
