@@ -44,7 +44,7 @@ def walk(qs, direction="older", start=None):
 
 def test_older_pages_show_every_execution_once_in_order_even_with_equal_times(user, make_instance):
     add(user, make_instance(user), 237, same_time_every=7)  # ties straddle page boundaries
-    _, qs = filtered_executions(user, {})
+    qs = filtered_executions(user, {}).executions
     pages = walk(qs)
     assert [len(p) for p in pages] == [50, 50, 50, 50, 37]
     assert [pk for page in pages for pk in page] == newest_first(user)
@@ -52,7 +52,7 @@ def test_older_pages_show_every_execution_once_in_order_even_with_equal_times(us
 
 def test_newer_cursor_walks_back_to_the_first_page(user, make_instance):
     add(user, make_instance(user), 180, same_time_every=3)
-    _, qs = filtered_executions(user, {})
+    qs = filtered_executions(user, {}).executions
     forward = walk(qs)
     last = keyset_page(qs, older=keyset_page(qs, older=keyset_page(qs, older=keyset_page(qs).older).older).older)
     assert [e.pk for e in last] == forward[-1] and last.older is None
@@ -77,7 +77,7 @@ def test_filters_and_owner_scoping_hold_on_every_page(user, other_user, make_ins
     add(user, mine, 60, status="failed", prefix="exec_f")
     add(user, mine, 60, status="succeeded", prefix="exec_s")
     add(other_user, theirs, 80, status="failed", prefix="exec_o")
-    _, qs = filtered_executions(user, {"status": "failed"})
+    qs = filtered_executions(user, {"status": "failed"}).executions
     pages = walk(qs)
     ids = {pk for page in pages for pk in page}
     assert len(ids) == 60 and set(Execution.objects.filter(pk__in=ids).values_list("status", "owner")) == {
@@ -99,9 +99,9 @@ def test_search_matches_ids_and_query_names_of_the_owner_only(user, other_user, 
     theirs = make_workflow(other_user, name="Weekly reach")
     add(other_user, make_instance(other_user, instance_id="amcother1", entity_id="E2"), 3, workflow=theirs,
         prefix="exec_x")  # fmt: skip
-    by_name = keyset_page(filtered_executions(user, {"q": "weekly"})[1])
+    by_name = keyset_page(filtered_executions(user, {"q": "weekly"}).executions)
     assert sorted(e.execution_id for e in by_name) == [f"exec_w{i:08d}" for i in range(4)]
-    by_id = keyset_page(filtered_executions(user, {"q": "a00000012"})[1])
+    by_id = keyset_page(filtered_executions(user, {"q": "a00000012"}).executions)
     assert [e.execution_id for e in by_id] == ["exec_a00000012"]
     assert by_id.count == 1
 
@@ -129,7 +129,7 @@ def test_a_malformed_cursor_shows_the_first_page(user, make_instance, client):
 
 def test_the_search_is_served_by_the_trigram_index(user, make_instance):
     add(user, make_instance(user), 5000)
-    _, qs = filtered_executions(user, {"q": "t00004242"})
+    qs = filtered_executions(user, {"q": "t00004242"}).executions
     page_sql, params = qs.order_by("-created_at", "-pk")[:PAGE_SIZE].query.sql_with_params()
     with connection.cursor() as cursor:
         # Autovacuum would merge the rows just inserted into the GIN indexes; do it now, as on a live table.
