@@ -2,12 +2,14 @@
 
 Fifty rows of model instances with their `select_related` rows, `{% url %}`, `|date` and `get_…_display` cost
 several times the page query (bench/bench_executions_list.py). So the page query loads only the columns shown
-(SHOWN_FIELDS, the two names by join, the window keys of the request body rather than the whole body, which
-carries the SQL) and each row becomes a dict of strings the template only prints.
+(the two names by join, the window keys of the request body rather than the whole body, which carries the SQL)
+as plain values, not model instances, and each row becomes a dict of strings the template only prints.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from datetime import datetime
 from urllib.parse import quote
 
 from django.db.models import F, QuerySet
@@ -23,31 +25,52 @@ from .models import Execution
 STATUS_LABELS = dict(Execution.Status.choices)
 TRIGGER_LABELS = dict(Execution.Trigger.choices)
 ADHOC_LABEL = "Ad hoc query"
-# What a row shows, plus the keyset cursor's (created_at, pk). The window fields feed window_text/window_sent.
-SHOWN_FIELDS = (
-    "execution_id", "status", "trigger", "created_at", "submitted_at",
-    "time_window_type", "time_window_start", "time_window_end", "time_window_timezone",
-)  # fmt: skip
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted (django/urls/resolvers.py)
 _PLACEHOLDER = "execution-id"
 
 
+@dataclass(frozen=True, slots=True)
+class ListedExecution:
+    """An execution as the list loads it: what its row shows and the keyset cursor's (created_at, pk). The
+    window fields are those window_text and window_sent read on an Execution."""
+
+    pk: int
+    execution_id: str
+    status: str
+    trigger: str
+    created_at: datetime
+    submitted_at: datetime | None
+    time_window_type: str
+    time_window_start: datetime | None
+    time_window_end: datetime | None
+    time_window_timezone: str
+    query_name: str | None
+    instance_name: str
+    sent_window: dict | None  # the request body's SENT_WINDOW_KEYS, None for a key it lacks
+
+
 def shown_columns(qs: QuerySet) -> QuerySet:
-    """`qs` loading only what the list shows."""
-    return qs.only(*SHOWN_FIELDS).annotate(
-        query_name=F("workflow__name"),
-        instance_name=F("instance__name"),
-        sent_window=JSONObject(**{key: f"request_body__{key}" for key in SENT_WINDOW_KEYS}),
-    )
+    """`qs` as the values of ListedExecution: only what the list shows."""
+    derived = {
+        "query_name": F("workflow__name"),
+        "instance_name": F("instance__name"),
+        "sent_window": JSONObject(**{key: f"request_body__{key}" for key in SENT_WINDOW_KEYS}),
+    }
+    own = [field.name for field in fields(ListedExecution) if field.name not in derived]
+    return qs.values(*own, **derived)
 
 
-def list_rows(executions) -> list[dict]:
-    """The rows of the list for executions loaded with `shown_columns`, newest first as given."""
+def listed(values) -> list[ListedExecution]:
+    return [ListedExecution(**row) for row in values]
+
+
+def list_rows(executions: list[ListedExecution]) -> list[dict]:
+    """The list's rows, in the order given."""
     detail_url = _detail_url_maker()
     return [_row(execution, detail_url) for execution in executions]
 
 
-def _row(execution: Execution, detail_url) -> dict:
+def _row(execution: ListedExecution, detail_url) -> dict:
     # JSONObject gives null for a key the body lacks; window_sent tells a missing key from a present one.
     body = {key: value for key, value in (execution.sent_window or {}).items() if value is not None}
     return {

@@ -20,7 +20,7 @@ from queries.models import Workflow
 from recomamp.ownership import owned_by
 
 from .forms import ExecutionFilterForm
-from .list_rows import shown_columns
+from .list_rows import listed, shown_columns
 from .models import Execution
 
 PAGE_SIZE = 50
@@ -46,8 +46,9 @@ class Cursor:
         return cls(EPOCH + int(micros) * MICROSECOND, int(pk))
 
     @classmethod
-    def of(cls, execution: Execution) -> Cursor:
-        return cls(execution.created_at, execution.pk)
+    def of(cls, row) -> Cursor:
+        """The cursor of a row: an Execution or a list_rows.ListedExecution."""
+        return cls(row.created_at, row.pk)
 
 
 @dataclass
@@ -126,12 +127,12 @@ def keyset_page(
     qs: QuerySet, *, older: str | None = None, newer: str | None = None, size: int = PAGE_SIZE, parts=None
 ) -> KeysetPage:
     """One page of `qs` newest first: after the `older` cursor, or before the `newer` one, or the first page.
-    The rows carry only what the list shows (list_rows.shown_columns); `parts` are Filtered.parts."""
+    The rows are list_rows.ListedExecution, only what the list shows; `parts` are Filtered.parts."""
     after, before = Cursor.decode(older), Cursor.decode(newer)
     rows_qs = shown_columns(qs)
     if before and not after:
         # The page just above `before`: read upwards, then show it newest first.
-        rows = list(_newer_than(rows_qs, before).order_by("created_at", "pk")[: size + 1])
+        rows = listed(_newer_than(rows_qs, before).order_by("created_at", "pk")[: size + 1])
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
         has_older = True
@@ -139,7 +140,7 @@ def keyset_page(
     else:
         if after:
             rows_qs = _older_than(rows_qs, after)
-        rows = list(rows_qs.order_by("-created_at", "-pk")[: size + 1])
+        rows = listed(rows_qs.order_by("-created_at", "-pk")[: size + 1])
         has_older = len(rows) > size
         rows = rows[:size]
         is_first = after is None
