@@ -5,13 +5,13 @@ once per distinct timing in Python (`planning.slots_due`) and handed to PostgreS
 the following `next_run_at`, the slot claimed (the latest due) and the older slots skipped as missed.
 
 * `claim_due` first reads the distinct timings of the due schedules (one grouped query). When there are few of
-  them, each batch is then one autocommit statement (`_claim_planned`): `FOR UPDATE SKIP LOCKED` locks up to
+  them, each batch is then one autocommit statement (`_planned_statement`): `FOR UPDATE SKIP LOCKED` locks up to
   `batch` due schedules whose timing is exactly a planned one, advances them and inserts their runs. A schedule
   edited since the plan no longer matches its timing: it is neither locked nor touched, and the classic batches
   below pick it up.
 * `claim_due_batch` (classic) locks due schedules in a transaction, plans their timings, then runs the same write.
 
-The write (`write_sql`) inserts one run per slot and target instance (`targets.extra_targets_sql`) with
+The write (`write`) inserts one run per slot and target instance (`targets.extra_targets_sql`) with
 `ON CONFLICT DO NOTHING RETURNING`: the unique (schedule, scheduled_for, instance) constraint stays the fence, so
 a slot that already has a run on an instance inserts nothing and is not returned as claimed, whatever the race.
 """
@@ -107,7 +107,7 @@ def claim_due(*, now: datetime, batch: int = CLAIM_BATCH) -> Iterator[DispatchRe
     with connection.cursor() as cursor:
         columns = ", ".join(TIMING_FIELDS)
         grouped = f"SELECT {columns} FROM {SCHEDULES} AS s WHERE {_due('s')} GROUP BY {columns}"
-        cursor.execute(f"{grouped} ORDER BY count(*) DESC LIMIT %s", [now, PLANNED_TIMINGS + 1])
+        cursor.execute(f"{grouped} LIMIT %s", [now, PLANNED_TIMINGS + 1])
         timings = cursor.fetchall()
     if not timings:
         return
@@ -177,7 +177,7 @@ def _run(statement: str, params: list) -> DispatchReport:
 
 # --- The write ----------------------------------------------------------------------------------------------------
 
-# The run columns that differ from row to row (see write_sql); every other column takes the value of a default
+# The run columns that differ from row to row (see write); every other column takes the value of a default
 # ScheduleRun, one parameter each.
 VARYING = ("schedule_id", "instance_id", "scheduled_for", "status", "reason", "finished_at")
 
@@ -193,6 +193,8 @@ def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[st
     constants = [
         f.get_db_prep_save(f.pre_save(prototype, add=True), connection) for f in fields if f.attname not in VARYING
     ]
+    # `s.id = ANY (ARRAY(…))` hands the locked ids to the primary key index: from the join alone the planner may
+    # hash the whole schedule table on every batch.
     statement = (
         "WITH plan (key, following, latest) AS "
         "(SELECT * FROM unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[])), "
@@ -200,7 +202,8 @@ def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[st
         f"due AS ({due_sql}), "
         f"advanced AS (UPDATE {SCHEDULES} AS s SET next_run_at = plan.following, "
         "last_run_at = COALESCE(plan.latest, s.last_run_at), updated_at = %s "
-        "FROM due JOIN plan ON plan.key = due.key WHERE s.id = due.id AND s.id = ANY (ARRAY(SELECT id FROM due)) "  # noqa: E501
+        "FROM due JOIN plan ON plan.key = due.key "
+        "WHERE s.id = due.id AND s.id = ANY (ARRAY(SELECT id FROM due)) "
         "RETURNING s.id, s.instance_id, s.owner_id, due.key), "
         f"target AS ({targets.extra_targets_sql('advanced')}), "
         "run AS (SELECT target.id AS schedule_id, target.instance_id, slot.at AS scheduled_for, "
@@ -216,7 +219,3 @@ def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[st
     )
     varying_after = [now, MISSED_REASON, now]  # updated_at, then a skipped run's reason and finished_at
     return statement, [*plan.params(), *due_params, *varying_after, *constants]
-
-
-# `s.id = ANY (ARRAY(…))` in the UPDATE hands the locked ids to the primary key index: from the join alone the
-# planner may hash the whole schedule table on every batch.

@@ -1,8 +1,8 @@
 """Schedules that fire exactly once per slot.
 
-The dispatcher claims due schedules with `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction that inserts
-the run for the slot and advances `next_run_at` (schedules/claiming.py); the unique (schedule, scheduled_for)
-constraint is the fence, so a second claim of a slot cannot be recorded whatever the race. Submission happens
+The dispatcher claims due schedules with `FOR UPDATE SKIP LOCKED` in one statement per batch that advances
+`next_run_at` and inserts the runs for the slot (schedules/claiming.py); the unique (schedule, scheduled_for,
+instance) constraint is the fence, so a second claim of a slot cannot be recorded whatever the race. Submission happens
 after commit through `executions.services.start_execution`, the path every run takes.
 
 Missed slots (workers down): the latest runs once, older ones are recorded as skipped with the reason.
