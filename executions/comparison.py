@@ -156,19 +156,37 @@ def layout(columns_a: list[dict], columns_b: list[dict]) -> _Layout:
     return _Layout(dimensions, metrics, kinds, notes)
 
 
-def _side(alias: str, path_param: str, plan: _Layout, position: int) -> str:
-    """One run's rows: its keys (text, as stored), metrics (typed) and its occurrence number per key."""
-    keys = [f"{storage_column(d[1 + position])} AS k{n}" for n, d in enumerate(plan.dimensions)]
+def _key_columns(plan: _Layout, position: int) -> list[str]:
+    return [storage_column(d[1 + position]) for d in plan.dimensions]
+
+
+def _repeated_keys_sql(plan: _Layout) -> str:
+    """How many key values occur more than once in either run (0: every row is identified by its dimensions)."""
+    parts = []
+    for position, param in ((0, "pa"), (1, "pb")):
+        keys = ", ".join(_key_columns(plan, position))
+        parts.append(
+            f"(SELECT count(*) FROM (SELECT 1 FROM read_parquet(${param}) GROUP BY {keys} HAVING count(*) > 1))"
+        )
+    return "SELECT " + " + ".join(parts)
+
+
+def _side(alias: str, path_param: str, plan: _Layout, position: int, numbered: bool) -> str:
+    """One run's rows: its keys (text, as stored), metrics (typed) and its occurrence number per key.
+
+    Numbering the occurrences is a window over every row, most of a comparison's time, so it is done only when
+    some key repeats; otherwise each row is occurrence 1."""
+    keys = [f"{column} AS k{n}" for n, column in enumerate(_key_columns(plan, position))]
     values = [f"TRY_CAST({storage_column(m[1 + position])} AS {m[3]}) AS m{n}" for n, m in enumerate(plan.metrics)]
+    source = f"read_parquet(${path_param}, file_row_number = true)"
+    rows = f"SELECT {', '.join([*keys, *values, 'file_row_number'])} FROM {source}"
+    if not numbered:
+        return f"{alias} AS (SELECT *, 1 AS dup FROM ({rows}))"
     partition = f"PARTITION BY {', '.join(f'k{n}' for n in range(len(plan.dimensions)))}" if plan.dimensions else ""
-    return (
-        f"{alias} AS (SELECT *, row_number() OVER ({partition} ORDER BY file_row_number) AS dup FROM "
-        f"(SELECT {', '.join([*keys, *values, 'file_row_number'])} FROM read_parquet(${path_param}, "
-        f"file_row_number = true)))"
-    )
+    return f"{alias} AS (SELECT *, row_number() OVER ({partition} ORDER BY file_row_number) AS dup FROM ({rows}))"
 
 
-def _joined_sql(plan: _Layout) -> str:
+def _joined_sql(plan: _Layout, numbered: bool = True) -> str:
     on = [f"a.k{n} IS NOT DISTINCT FROM b.k{n}" for n in range(len(plan.dimensions))] + ["a.dup = b.dup"]
     changed = " OR ".join(f"a.m{n} IS DISTINCT FROM b.m{n}" for n in range(len(plan.metrics))) or "FALSE"
     keys = [f"COALESCE(a.k{n}, b.k{n}) AS k{n}" for n in range(len(plan.dimensions))]
@@ -180,7 +198,8 @@ def _joined_sql(plan: _Layout) -> str:
     columns = ", ".join([*keys, *values, status, "COALESCE(a.dup, b.dup) AS dup",
                          "COALESCE(a.file_row_number, b.file_row_number) AS position"])  # fmt: skip
     return (
-        f"CREATE TEMP TABLE joined AS WITH {_side('a', 'pa', plan, 0)}, {_side('b', 'pb', plan, 1)} "
+        f"CREATE TEMP TABLE joined AS WITH {_side('a', 'pa', plan, 0, numbered)}, "
+        f"{_side('b', 'pb', plan, 1, numbered)} "
         f"SELECT {columns} FROM a FULL OUTER JOIN b ON {' AND '.join(on)}"
     )
 
@@ -202,12 +221,13 @@ def compare_results(
         path_a = stack.enter_context(local_sidecar(result_a))
         path_b = stack.enter_context(local_sidecar(result_b))
         con = stack.enter_context(duckdb_connect())
-        con.execute(_joined_sql(plan), {"pa": str(path_a), "pb": str(path_b)})
-        counts = dict(con.execute("SELECT status, count(*) FROM joined GROUP BY status").fetchall())
-        repeated = con.execute("SELECT count(*) FROM joined WHERE dup > 1").fetchone()[0]
+        paths = {"pa": str(path_a), "pb": str(path_b)}
+        numbered = not plan.dimensions or con.execute(_repeated_keys_sql(plan), paths).fetchone()[0] > 0
+        con.execute(_joined_sql(plan, numbered), paths)
         additive = [(n, name) for n, name in enumerate(metric_names) if plan.kinds[name] == ADDITIVE]
-        sums = ", ".join(f"sum(a{n}), sum(b{n})" for n, _name in additive)
-        totals_row = con.execute(f"SELECT {sums} FROM joined").fetchone() if additive else ()
+        summary = con.execute(_summary_sql(additive)).fetchone()  # one pass: counts, repeats and totals
+        counts = dict(zip(STATUSES, summary[: len(STATUSES)], strict=True))
+        repeated, totals_row = summary[len(STATUSES)], summary[len(STATUSES) + 1 :]
         shown = sum(counts.get(s, 0) for s in SHOW_CHOICES[show])
         page_count = max(1, math.ceil(shown / page_size))
         page = min(max(1, page), page_count)
@@ -228,6 +248,12 @@ def compare_results(
         rows=[_row(record, plan, result_a.columns) for record in rows],
         show=show, sort=sort, page=page, page_count=page_count, repeated_keys=repeated, notes=plan.notes + notes,
     )  # fmt: skip
+
+
+def _summary_sql(additive: list[tuple[int, str]]) -> str:
+    counts = [f"count(*) FILTER (WHERE status = '{status}')" for status in STATUSES]
+    sums = [f"sum(a{n}), sum(b{n})" for n, _name in additive]
+    return f"SELECT {', '.join([*counts, 'count(*) FILTER (WHERE dup > 1)', *sums])} FROM joined"
 
 
 def _page_sql(plan: _Layout, sort: str, metric_names: list[str]) -> str:
