@@ -187,7 +187,12 @@ def _side(alias: str, path_param: str, plan: _Layout, position: int, numbered: b
 
 
 def _joined_sql(plan: _Layout, numbered: bool = True) -> str:
-    on = [f"a.k{n} IS NOT DISTINCT FROM b.k{n}" for n in range(len(plan.dimensions))] + ["a.dup = b.dup"]
+    """`WITH … joined AS (…)`: both runs' rows matched, with their status; the queries after it read `joined`.
+
+    Not materialised: copying every row of both runs into a table cost more than joining them twice (once for the
+    counts and totals, once for the page, which DuckDB reads as a top-N)."""
+    on = [f"a.k{n} IS NOT DISTINCT FROM b.k{n}" for n in range(len(plan.dimensions))]
+    on += ["a.dup = b.dup"] if numbered else []
     changed = " OR ".join(f"a.m{n} IS DISTINCT FROM b.m{n}" for n in range(len(plan.metrics))) or "FALSE"
     keys = [f"COALESCE(a.k{n}, b.k{n}) AS k{n}" for n in range(len(plan.dimensions))]
     values = [f"a.m{n} AS a{n}, b.m{n} AS b{n}" for n in range(len(plan.metrics))]
@@ -198,9 +203,8 @@ def _joined_sql(plan: _Layout, numbered: bool = True) -> str:
     columns = ", ".join([*keys, *values, status, "COALESCE(a.dup, b.dup) AS dup",
                          "COALESCE(a.file_row_number, b.file_row_number) AS position"])  # fmt: skip
     return (
-        f"CREATE TEMP TABLE joined AS WITH {_side('a', 'pa', plan, 0, numbered)}, "
-        f"{_side('b', 'pb', plan, 1, numbered)} "
-        f"SELECT {columns} FROM a FULL OUTER JOIN b ON {' AND '.join(on)}"
+        f"WITH {_side('a', 'pa', plan, 0, numbered)}, {_side('b', 'pb', plan, 1, numbered)}, "
+        f"joined AS (SELECT {columns} FROM a FULL OUTER JOIN b ON {' AND '.join(on) or 'TRUE'}) "
     )
 
 
@@ -223,16 +227,16 @@ def compare_results(
         con = stack.enter_context(duckdb_connect())
         paths = {"pa": str(path_a), "pb": str(path_b)}
         numbered = not plan.dimensions or con.execute(_repeated_keys_sql(plan), paths).fetchone()[0] > 0
-        con.execute(_joined_sql(plan, numbered), paths)
+        joined = _joined_sql(plan, numbered)
         additive = [(n, name) for n, name in enumerate(metric_names) if plan.kinds[name] == ADDITIVE]
-        summary = con.execute(_summary_sql(additive)).fetchone()  # one pass: counts, repeats and totals
+        summary = con.execute(joined + _summary_sql(additive), paths).fetchone()  # counts, repeats and totals
         counts = dict(zip(STATUSES, summary[: len(STATUSES)], strict=True))
         repeated, totals_row = summary[len(STATUSES)], summary[len(STATUSES) + 1 :]
         shown = sum(counts.get(s, 0) for s in SHOW_CHOICES[show])
         page_count = max(1, math.ceil(shown / page_size))
         page = min(max(1, page), page_count)
-        rows = con.execute(_page_sql(plan, sort, metric_names), {
-            "statuses": list(SHOW_CHOICES[show]), "limit": page_size, "offset": (page - 1) * page_size,
+        rows = con.execute(joined + _page_sql(plan, sort, metric_names), {
+            **paths, "statuses": list(SHOW_CHOICES[show]), "limit": page_size, "offset": (page - 1) * page_size,
         }).fetchall()  # fmt: skip
     totals = [
         MetricDelta(name, _number(totals_row[2 * k]), _number(totals_row[2 * k + 1]))
