@@ -1,4 +1,4 @@
-"""Benchmark one poll cycle (`executions.following.poll_due`) over 2,000 running executions on the sandbox.
+"""Benchmark one poll cycle (`executions.polling.poll_due`) over 2,000 running executions on the sandbox.
 
 Run from the repository root:  .venv/bin/python bench/bench_polling.py [--quick] [--sizes 20,200,2000]
 
@@ -127,8 +127,8 @@ def poll_cycle(server: WebServer, total: int, workers: int, client_factory=None)
     from django.db.models import Q
     from django.utils import timezone
 
-    from executions.following import poll_due
     from executions.models import Execution
+    from executions.polling import poll_due
 
     Execution.objects.update(status=Execution.Status.RUNNING, next_poll_at=timezone.now(), poll_failures=0)
     now = timezone.now()
@@ -204,7 +204,7 @@ def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
            **ALWAYS_RUNNING}  # fmt: skip
     measures = []
     with fresh_database("poll", env):
-        from executions import following  # noqa: F401  (imported before timing)
+        from executions import polling  # noqa: F401  (imported before timing)
         from executions.models import Execution
 
         heading(f"Poll cycles, W={WORKERS}, {LATENCY_MS} ms latency ({machine()})")

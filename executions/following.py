@@ -1,35 +1,25 @@
-"""Following executions after submission: polling AMC, fetching results, timeouts and recovery.
+"""Following executions after submission: the cycle (polls live in `executions.polling`), fetching results,
+timeouts and recovery.
 
 Every step claims its row with a conditional update (a lease on `next_poll_at`, or a status transition), so
 django-q2's at-least-once delivery and several workers never double-process an execution.
 """
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import DatabaseError, close_old_connections
 from django.db.models import DateTimeField, ExpressionWrapper, F, Value
 from django.utils import timezone
 
 from recomamp import dropped_connections
-from recomamp.amc import errors as amc_errors
 
-from . import leases, lifecycle, services
+from . import leases, lifecycle, polling, services
 from .models import Execution
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_GRACE = timedelta(minutes=10)
-# What a poll reads: the AMC ids, the instance's reference, the owner for the client, and what the status update
-# and the backoff use. The full select_related row (88 columns) cost about a third of a poll's CPU.
-POLL_FIELDS = (
-    "execution_id", "amc_execution_id", "status", "submitted_at", "started_at", "poll_failures", "owner__id",
-    "instance__instance_id", "instance__region", "instance__account__entity_id", "instance__account__marketplace_id",
-)  # fmt: skip
 ADOPTION_LOOKBACK = timedelta(minutes=10)
 # A fetch queued for a worker that has not started by then is taken over by the follower.
 FETCH_TASK_GRACE = timedelta(seconds=30)
@@ -51,124 +41,10 @@ def follow_executions(*, now=None, limit: int = 500, max_workers: int | None = N
         "recovered": step("recovery", recover_stuck_submissions, now, client_factory),
         "timed_out": step("timeouts", fail_timed_out, now, client_factory),
     }
-    polling = {"limit": limit, "max_workers": max_workers, "client_factory": client_factory}
-    summary["polled"] = step("polls", poll_due, now, **polling)
+    polling_options = {"limit": limit, "max_workers": max_workers, "client_factory": client_factory}
+    summary["polled"] = step("polls", polling.poll_due, now, **polling_options)
     summary["fetched"] = step("fetch takeover", take_over_fetches, now, client_factory)
     return summary
-
-
-def poll_due(now, *, limit: int = 500, max_workers: int | None = None, client_factory=None) -> int:
-    """Poll executions whose next poll is due, concurrently (each thread claims its rows by lease).
-
-    Each thread takes due rows one at a time until none are left and closes its database connection once at the
-    end, not after every poll. With the product's client factory, the cycle keeps one AMC client per thread and owner
-    (`CycleClients`), so an owner's token is read and decrypted once per thread, not once per poll.
-    """
-    due = list(
-        Execution.objects.filter(status__in=Execution.POLLED_STATUSES, next_poll_at__lte=now)
-        .filter(lease_free(now))
-        .order_by("next_poll_at")
-        .values_list("pk", "next_poll_at")[:limit]
-    )
-    if not due:
-        return 0
-    workers = min(max_workers or getattr(settings, "EXECUTION_POLL_CONCURRENCY", 8), len(due))
-    own_clients = client_factory in (None, services.default_client)  # the product's clients: keep them per cycle
-    factory = CycleClients() if own_clients else client_factory
-    try:
-        if workers <= 1:
-            return sum(_poll_one(pk, lease_from, now, factory) for pk, lease_from in due)
-        pending, lock = iter(due), threading.Lock()
-
-        def take():
-            with lock:
-                return next(pending, None)
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return sum(pool.map(lambda _: _poll_in_thread(take, now, factory), range(workers)))
-    finally:
-        if own_clients:
-            factory.close()
-
-
-def _poll_in_thread(take, now, client_factory) -> int:
-    polled = 0
-    try:
-        while (item := take()) is not None:
-            polled += _poll_one(*item, now, client_factory)
-        return polled
-    finally:
-        connections.close_all()  # each thread has its own connection; do not leak it
-
-
-class CycleClients:
-    """A client factory for one poll cycle: one AMC client per (thread, owner, region), kept open until `close`.
-
-    The client's token provider keeps the decrypted token, so the cycle does not read and decrypt it per poll.
-    """
-
-    def __init__(self):
-        self._local = threading.local()
-        self._opened: list = []
-        self._lock = threading.Lock()
-
-    def __call__(self, execution: Execution):
-        clients = self._local.__dict__.setdefault("clients", {})
-        key = (execution.owner_id, execution.instance.region)
-        if key not in clients:
-            clients[key] = services.default_client(execution)
-            with self._lock:
-                self._opened.append(clients[key])
-        return nullcontext(clients[key])  # `with factory(execution) as client` must not close it
-
-    @property
-    def opened(self) -> int:
-        return len(self._opened)
-
-    def close(self) -> None:
-        for client in self._opened:
-            client.close()
-
-
-@dropped_connections.skips_item("poll of execution")
-def _poll_one(pk: int, due_at, now, client_factory) -> int:
-    # Due at the time we listed it and held by nobody: a row another worker polled meanwhile has moved on.
-    lease = leases.claim(pk, now, next_poll_at=due_at)
-    if lease is None:
-        return 0
-    execution = Execution.objects.select_related("owner", "instance__account").only(*POLL_FIELDS).get(pk=pk)
-    try:
-        with leases.held(pk, lease), client_factory(execution) as client:
-            amc_execution = client.get_execution(execution.instance, execution.amc_execution_id)
-    except amc_errors.AMCThrottledError as exc:
-        _reschedule(execution, timedelta(seconds=max(exc.retry_after or 0, 15)), exc)
-        return 1
-    except (amc_errors.AMCServerError, amc_errors.AMCTimeoutError, amc_errors.AMCConnectionError) as exc:
-        backoff = min(timedelta(seconds=15 * 2 ** min(execution.poll_failures, 5)), timedelta(minutes=10))
-        _reschedule(execution, backoff, exc)
-        return 1
-    except amc_errors.AMCNotFoundError as exc:
-        lifecycle.fail_execution(execution, "AMCNotFoundError", f"AMC no longer knows this execution: {exc}")
-        return 1
-    except amc_errors.AMCError as exc:
-        _reschedule(execution, timedelta(minutes=2), exc)
-        return 1
-    except Exception as exc:  # e.g. the user's Amazon connection needs re-authentication
-        _reschedule(execution, timedelta(minutes=5), exc)
-        return 1
-    lifecycle.apply_amc_status(execution, amc_execution, now=now)
-    return 1
-
-
-def _reschedule(execution: Execution, delay: timedelta, exc: Exception) -> None:
-    now = timezone.now()
-    Execution.objects.filter(pk=execution.pk).update(
-        next_poll_at=now + delay,
-        lease_until=None,
-        poll_failures=execution.poll_failures + 1,
-        last_polled_at=now,
-        error_message=f"Last poll failed ({type(exc).__name__}): {exc}",
-    )
 
 
 # --- Results -----------------------------------------------------------------------------------------------------
@@ -340,7 +216,7 @@ def advance(execution_pk: int, *, now=None, client_factory=None) -> str:
         return services.submit_execution(execution_pk, client_factory=client_factory)
     if execution.status in Execution.POLLED_STATUSES:
         if execution.next_poll_at and execution.next_poll_at <= now:
-            _poll_one(execution_pk, execution.next_poll_at, now, client_factory)
+            polling.poll_one(execution_pk, execution.next_poll_at, now, client_factory)
         return "polled"
     if execution.status == Execution.Status.FETCHING:
         return fetch_results(execution_pk, client_factory=client_factory)

@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
 from accounts.models import validate_timezone
@@ -10,7 +11,7 @@ from queries.list_parameters import LIST_TYPES, picker_attrs
 from recomamp.bounds import BoundedDateField
 from recomamp.display import window_choice_label
 from recomamp.ownership import owned_by
-from recomamp.widgets import TimeZoneInput
+from recomamp.widgets import PlainSelect, TimeZoneInput
 
 from .models import Execution
 from .services import RELATIVE_WINDOWS, SnowflakeTarget, WindowSpec
@@ -121,13 +122,32 @@ def _parameter_field(definition) -> forms.Field:
 
 class ExecutionFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Execution.Status.choices])
-    trigger = forms.ChoiceField(required=False, choices=[("", "Any trigger"), *Execution.Trigger.choices])
-    instance = forms.ModelChoiceField(queryset=AMCInstance.objects.none(), required=False, empty_label="Any instance")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Execution.Status.choices], widget=PlainSelect
+    )
+    trigger = forms.ChoiceField(
+        required=False, choices=[("", "Any trigger"), *Execution.Trigger.choices], widget=PlainSelect
+    )
+    instance = forms.ModelChoiceField(
+        queryset=AMCInstance.objects.none(), required=False, empty_label="Any instance", widget=PlainSelect
+    )
     workflow = forms.CharField(required=False, widget=forms.HiddenInput)
     created_from = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     created_to = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["instance"].queryset = owned_by(user, AMCInstance)
+        self.fields["instance"].iterator = OneQueryChoices  # before the queryset, which hands the widget its choices
+        # Only what the choice's label (AMCInstance.__str__) reads: the whole rows cost more than the list's page.
+        self.fields["instance"].queryset = owned_by(user, AMCInstance).only("name", "instance_id")
+
+
+class OneQueryChoices(ModelChoiceIterator):
+    """Choices read with one plain query. Django's iterator() opens a server-side cursor: three round trips
+    (DECLARE, FETCH, CLOSE) for a user's handful of instances."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)

@@ -3,8 +3,10 @@
 Pages are keyset pages over (-created_at, -id): the cursor in the URL is the last (or first) row shown, and the
 next page starts strictly after it, so a deep page reads 50 index entries instead of skipping OFFSET rows. The
 total is counted only up to COUNT_CAP ("1,000+"): an exact COUNT(*) over a long history costs more than the page.
-The search is served by pg_trgm GIN indexes (migration 0008) on the two execution ids; the query name is matched
-on the user's workflows first, so the page query stays on one table and the planner can OR the index scans.
+A first page that holds every match is its own count. The search is served by pg_trgm GIN indexes (migration
+0006) on the two execution ids; the query name is matched on the user's workflows first, so the page query stays
+on one table and the planner can OR the index scans. Its count adds up disjoint parts, each read from one index
+(Filtered.parts): one scan with the OR would read and test every row up to the 1,001st match.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from queries.models import Workflow
 from recomamp.ownership import owned_by
 
 from .forms import ExecutionFilterForm
+from .list_rows import listed, shown_columns
 from .models import Execution
 
 PAGE_SIZE = 50
@@ -43,8 +46,9 @@ class Cursor:
         return cls(EPOCH + int(micros) * MICROSECOND, int(pk))
 
     @classmethod
-    def of(cls, execution: Execution) -> Cursor:
-        return cls(execution.created_at, execution.pk)
+    def of(cls, row) -> Cursor:
+        """The cursor of a row: an Execution or a list_rows.ListedExecution."""
+        return cls(row.created_at, row.pk)
 
 
 @dataclass
@@ -71,14 +75,20 @@ class KeysetPage:
         return bool(self.older or self.newer)
 
 
-def filtered_executions(user, params) -> tuple[ExecutionFilterForm, QuerySet]:
-    """The form and the user's executions matching the filters of `params`, unordered."""
+@dataclass
+class Filtered:
+    form: ExecutionFilterForm
+    executions: QuerySet  # the user's executions matching every filter, unordered
+    parts: list[QuerySet]  # disjoint querysets making up `executions`, each served by one index (for the count)
+
+
+def filtered_executions(user, params) -> Filtered:
+    """The form and the user's executions matching the filters of `params`."""
     form = ExecutionFilterForm(params, user=user)
     qs = owned_by(user, Execution)
+    search = None
     if form.is_valid():
         data = form.cleaned_data
-        if data["q"]:
-            qs = qs.filter(_search(user, data["q"]))
         if data["status"]:
             qs = qs.filter(status=data["status"])
         if data["trigger"]:
@@ -91,24 +101,38 @@ def filtered_executions(user, params) -> tuple[ExecutionFilterForm, QuerySet]:
             qs = qs.filter(created_at__date__gte=data["created_from"])
         if data["created_to"]:
             qs = qs.filter(created_at__date__lte=data["created_to"])
-    return form, qs
+        if data["q"]:
+            search = _search(user, data["q"])
+    if search is None:
+        return Filtered(form, qs, [qs])
+    by_id, by_name = search
+    if by_name is None:
+        qs = qs.filter(by_id)
+        return Filtered(form, qs, [qs])
+    # Disjoint: a run of a matching query whose id also matches is counted once, in the first part.
+    parts = [qs.filter(by_name), qs.filter(by_id).exclude(by_name)]
+    return Filtered(form, qs.filter(by_id | by_name), parts)
 
 
-def _search(user, text: str) -> Q:
+def _search(user, text: str) -> tuple[Q, Q | None]:
+    """(matches on the execution's ids, on its query's name or None when no query's name matches)."""
     # The workflow names are matched first (a user has few workflows): an OR over a join would keep the
     # planner from combining the trigram index scans on the execution table.
     workflow_ids = list(owned_by(user, Workflow).filter(name__icontains=text).values_list("pk", flat=True))
-    match = Q(execution_id__icontains=text) | Q(amc_execution_id__icontains=text)
-    return match | Q(workflow_id__in=workflow_ids) if workflow_ids else match
+    by_id = Q(execution_id__icontains=text) | Q(amc_execution_id__icontains=text)
+    return by_id, (Q(workflow_id__in=workflow_ids) if workflow_ids else None)
 
 
-def keyset_page(qs: QuerySet, *, older: str | None = None, newer: str | None = None, size: int = PAGE_SIZE):
-    """One page of `qs` newest first: after the `older` cursor, or before the `newer` one, or the first page."""
+def keyset_page(
+    qs: QuerySet, *, older: str | None = None, newer: str | None = None, size: int = PAGE_SIZE, parts=None
+) -> KeysetPage:
+    """One page of `qs` newest first: after the `older` cursor, or before the `newer` one, or the first page.
+    The rows are list_rows.ListedExecution, only what the list shows; `parts` are Filtered.parts."""
     after, before = Cursor.decode(older), Cursor.decode(newer)
-    rows_qs = qs.select_related("workflow", "instance")
+    rows_qs = shown_columns(qs)
     if before and not after:
         # The page just above `before`: read upwards, then show it newest first.
-        rows = list(_newer_than(rows_qs, before).order_by("created_at", "pk")[: size + 1])
+        rows = listed(_newer_than(rows_qs, before).order_by("created_at", "pk")[: size + 1])
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
         has_older = True
@@ -116,20 +140,26 @@ def keyset_page(qs: QuerySet, *, older: str | None = None, newer: str | None = N
     else:
         if after:
             rows_qs = _older_than(rows_qs, after)
-        rows = list(rows_qs.order_by("-created_at", "-pk")[: size + 1])
+        rows = listed(rows_qs.order_by("-created_at", "-pk")[: size + 1])
         has_older = len(rows) > size
         rows = rows[:size]
         is_first = after is None
     if not rows and not is_first:  # a stale cursor past the end: show the first page instead
-        return keyset_page(qs, size=size)
-    count = qs.order_by()[: COUNT_CAP + 1].count()
+        return keyset_page(qs, size=size, parts=parts)
     return KeysetPage(
         rows=rows,
-        count=count,
+        count=len(rows) if is_first and not has_older else capped_count(parts or [qs]),
         older=Cursor.of(rows[-1]).encode() if rows and has_older else None,
         newer=Cursor.of(rows[0]).encode() if rows and not is_first else None,
         is_first=is_first,
     )
+
+
+def capped_count(parts: list[QuerySet]) -> int:
+    """The size of the union of disjoint `parts`, counted up to COUNT_CAP + 1 in one query."""
+    capped = [part.order_by().values("pk")[: COUNT_CAP + 1] for part in parts]
+    total = capped[0].union(*capped[1:], all=True).count() if len(capped) > 1 else capped[0].count()
+    return min(total, COUNT_CAP + 1)
 
 
 def _older_than(qs: QuerySet, cursor: Cursor) -> QuerySet:

@@ -94,6 +94,8 @@ class Execution(models.Model):
             models.Index(fields=["owner", "-created_at"], name="execution_owner_created"),
             # The list's status filter, its keyset pages and its capped count (executions/listing.py).
             models.Index(fields=["owner", "status", "-created_at"], name="execution_owner_status_created"),
+            # The list's search by query name counts its matches on this index alone (executions/listing.py).
+            models.Index(fields=["owner", "workflow", "-created_at"], name="execution_owner_workflow"),
             models.Index(fields=["status", "next_poll_at"], name="execution_poll_queue"),
             models.Index(fields=["workflow", "-created_at"], name="execution_workflow_created"),
             models.Index(fields=["instance", "-created_at"], name="execution_instance_created"),

@@ -17,6 +17,7 @@ from recomamp.ownership import get_object_for_user, owned_by
 
 from . import listing, services
 from .forms import RunForm
+from .list_rows import list_rows
 from .models import Execution
 
 HTMX_STOP_POLLING = 286  # htmx 2 stops an hx-trigger="every …" poll when it receives this status
@@ -125,12 +126,13 @@ def execution_rerun(request, execution_id):
 
 
 def execution_list(request):
-    form, qs = listing.filtered_executions(request.user, request.GET)
-    page = listing.keyset_page(qs, older=request.GET.get("older"), newer=request.GET.get("newer"))
+    filtered = listing.filtered_executions(request.user, request.GET)
+    older, newer = request.GET.get("older"), request.GET.get("newer")
+    page = listing.keyset_page(filtered.executions, older=older, newer=newer, parts=filtered.parts)
     query = request.GET.copy()
     for cursor in ("older", "newer", "page"):
         query.pop(cursor, None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": filtered.form, "page": page, "rows": list_rows(page), "query": query.urlencode()}
     template = "executions/execution_list.html#results" if request.htmx else "executions/execution_list.html"
     return render(request, template, context)
 

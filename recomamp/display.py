@@ -128,6 +128,36 @@ def window_words(window_type, start=None, end=None, zone="UTC", moment=None) -> 
     return f"{first:%b} {first.day}, {first.year} {first:%H:%M} – {last:%b} {last.day}, {last.year} {last:%H:%M}"
 
 
+def window_text(execution) -> str:
+    """An execution's window in words, in the zone AMC read it in (e.g. "Previous month: Nov 1–30, 2026"),
+    naming that zone when it is not the viewer's."""
+    zone = execution.time_window_timezone
+    text = window_words(
+        execution.time_window_type,
+        execution.time_window_start,
+        execution.time_window_end,
+        zone,
+        moment=execution.submitted_at or execution.created_at,
+    )
+    return text if zone == timezone.get_current_timezone_name() else f"{text} ({zone})"
+
+
+SENT_WINDOW_KEYS = ("timeWindowType", "timeWindowStart", "timeWindowEnd", "timeWindowTimeZone")
+
+
+def window_sent(execution, body: dict | None = None) -> str:
+    """What was sent to AMC, for the details on demand. `body` holds the request body's SENT_WINDOW_KEYS when
+    the caller loaded only those (the executions list: the whole body carries the SQL)."""
+    body = (execution.request_body if body is None else body) or {}
+    parts = [f"{key}={body[key]}" for key in SENT_WINDOW_KEYS[:3] if key in body]
+    parts.append(f"timeWindowTimeZone={body.get('timeWindowTimeZone', execution.time_window_timezone)}")
+    if execution.time_window_start and execution.time_window_end:
+        utc = ZoneInfo("UTC")
+        start, end = execution.time_window_start.astimezone(utc), execution.time_window_end.astimezone(utc)
+        parts.append(f"UTC {start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}")
+    return " · ".join(parts)
+
+
 def window_choice_label(window_type: str, label: str, zone: str) -> str:
     """A run form's window choice with the days it would read now: "Previous month: Nov 1–30, 2026"."""
     if window_type not in RELATIVE_LABELS:

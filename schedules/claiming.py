@@ -1,20 +1,27 @@
-"""Claiming due schedules: one short transaction per batch, two statements, exactly once.
+"""Claiming due schedules: exactly once, in batches, one statement per batch in the common case.
 
-1. `SELECT … FOR UPDATE SKIP LOCKED` locks up to `batch` due schedules (only the columns the timing needs), so
-   concurrent dispatchers take disjoint batches.
-2. One statement then advances every locked schedule (`UPDATE … FROM (VALUES …)`) and inserts the runs, one
-   per target instance (`schedules.targets`), with `INSERT … ON CONFLICT DO NOTHING RETURNING id`. The unique
-   (schedule, scheduled_for, instance) constraint stays the fence: a slot that already has a run on an instance
-   inserts nothing and is not returned as claimed, whatever the race.
+A schedule's slots depend only on its timing fields (`Timing`, with `next_run_at`) and on now, so they are computed
+once per distinct timing in Python (`planning.slots_due`) and handed to PostgreSQL as a small plan: per timing,
+the following `next_run_at`, the slot claimed (the latest due) and the older slots skipped as missed.
 
-The slots of a schedule depend only on its timing spec and `next_run_at`, so they are computed once per distinct
-(timing fields, next_run_at) in a batch, and the parsed cron expression is cached (`timing.parse_cron`).
+* `claim_due` first reads the distinct timings of the due schedules (one grouped query). When there are few of
+  them, each batch is then one autocommit statement (`_planned_statement`): `FOR UPDATE SKIP LOCKED` locks up to
+  `batch` due schedules whose timing is exactly a planned one, advances them and inserts their runs. A schedule
+  edited since the plan no longer matches its timing: it is neither locked nor touched, and the classic batches
+  below pick it up.
+* `claim_due_batch` (classic) locks due schedules in a transaction, plans their timings, then runs the same write.
+
+The write (`write`) inserts one run per slot and target instance (`targets.extra_targets_sql`) with
+`ON CONFLICT DO NOTHING RETURNING`: the unique (schedule, scheduled_for, instance) constraint stays the fence, so
+a slot that already has a run on an instance inserts nothing and is not returned as claimed, whatever the race.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import namedtuple
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,18 +34,27 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
 MISSED_REASON = targets.MISSED_REASON
+# More distinct due timings than this and the batches stay classic: the plan travels with every statement.
+PLANNED_TIMINGS = 100
 
-# What planning.spec_for and planning.slots_due read: nothing else of the row is loaded.
+# What planning.spec_for and planning.slots_due read: nothing else of the row is needed to plan it.
 TIMING_FIELDS = (
     "kind", "cron_expression", "timezone", "time_of_day", "interval_days", "weekdays", "month_days", "starts_at",
     "ends_at", "next_run_at",
 )  # fmt: skip
+Timing = namedtuple("Timing", TIMING_FIELDS)
+# SQL types of the timing columns, to pass planned timings as arrays; weekdays and month_days arrive as JSON text.
+TIMING_TYPES = (
+    "text", "text", "text", "time", "integer", "jsonb", "jsonb", "timestamptz", "timestamptz", "timestamptz",
+)  # fmt: skip
+NULLABLE = {"time_of_day", "interval_days", "starts_at", "ends_at"}
+
+SCHEDULES = Schedule._meta.db_table
+RUNS = ScheduleRun._meta.db_table
 
 
-# A locked row as planning reads it (planning.spec_for and slots_due only read these attributes): a tuple is
-# much cheaper to build than a model instance, and the batch builds a hundred of them.
-DueSchedule = namedtuple("DueSchedule", ("pk", *TIMING_FIELDS, "instance_id", "owner_id"))
-TIMING_END = 1 + len(TIMING_FIELDS)  # DueSchedule[1:TIMING_END] is the timing
+def _due(alias: str) -> str:
+    return f"{alias}.is_active AND {alias}.next_run_at <= %s"
 
 
 @dataclass
@@ -48,91 +64,158 @@ class DispatchReport:
     schedules: int = 0
 
 
+@dataclass
+class Plan:
+    """Planned timings, numbered from 1, as the statement's parameters: (key, following, latest) per timing and
+    (key, slot, claimed?) per slot."""
+
+    timings: list[tuple] = field(default_factory=list)
+    keys: dict[tuple, int] = field(default_factory=dict)
+    advances: list[tuple] = field(default_factory=list)
+    slots: list[tuple] = field(default_factory=list)
+
+    def key(self, timing: tuple, now: datetime) -> int:
+        """The key of `timing`, planning it on first sight."""
+        if timing not in self.keys:
+            key = self.keys[timing] = len(self.keys) + 1
+            self.timings.append(timing)
+            slots, following = planning.slots_due(_as_schedule(timing), now)
+            self.advances.append((key, following, slots[-1] if slots else None))
+            self.slots += [(key, slot, i == len(slots) - 1) for i, slot in enumerate(slots)]
+        return self.keys[timing]
+
+    def params(self) -> list:
+        return [*_columns(self.advances, 3), *_columns(self.slots, 3)]
+
+
+def _as_schedule(timing: tuple) -> Timing:
+    """A timing row as planning reads it: JSON lists decoded."""
+    row = Timing(*timing)
+    return row._replace(**{name: json.loads(getattr(row, name)) for name in ("weekdays", "month_days")})
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+# --- Claiming -----------------------------------------------------------------------------------------------------
+
+
+def claim_due(*, now: datetime, batch: int = CLAIM_BATCH) -> Iterator[DispatchReport]:
+    """Claim every due schedule, one report per batch: planned single statements first, then classic batches
+    until one comes back short."""
+    with connection.cursor() as cursor:
+        columns = ", ".join(TIMING_FIELDS)
+        grouped = f"SELECT {columns} FROM {SCHEDULES} AS s WHERE {_due('s')} GROUP BY {columns}"
+        cursor.execute(f"{grouped} LIMIT %s", [now, PLANNED_TIMINGS + 1])
+        timings = cursor.fetchall()
+    if not timings:
+        return
+    if len(timings) <= PLANNED_TIMINGS:
+        plan = Plan()
+        for timing in timings:
+            plan.key(timing, now)
+        statement, params = _planned_statement(plan, now, batch)
+        while True:
+            report = _run(statement, params)
+            yield report
+            if report.schedules < batch:
+                break
+    while True:
+        report = claim_due_batch(now=now, batch=batch)
+        yield report
+        if report.schedules < batch:
+            return
+
+
 def claim_due_batch(*, now: datetime, batch: int = CLAIM_BATCH) -> DispatchReport:
-    """One short transaction: lock up to `batch` due schedules, insert their runs, advance `next_run_at`."""
-    report = DispatchReport()
+    """One short transaction: lock up to `batch` due schedules, plan their timings, advance them, insert runs."""
     with transaction.atomic():
-        due = [
-            DueSchedule(*row)
-            for row in Schedule.objects.select_for_update(skip_locked=True)
-            .filter(is_active=True, next_run_at__lte=now)
-            .order_by("next_run_at")
-            .values_list("pk", *TIMING_FIELDS, "instance_id", "owner_id")[:batch]
-        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, {', '.join(TIMING_FIELDS)} FROM {SCHEDULES} AS s WHERE {_due('s')} "
+                "ORDER BY next_run_at LIMIT %s FOR UPDATE SKIP LOCKED",
+                [now, batch],
+            )
+            due = cursor.fetchall()
         if not due:
-            return report
-        advances, runs = plan_batch(due, now)
-        report.schedules = len(due)
-        report.skipped = sum(1 for run in runs if run[2] == ScheduleRun.Status.SKIPPED)
-        inserted = _advance_and_insert(advances, runs, now)
-    report.claimed = [pk for pk, status in inserted if status == ScheduleRun.Status.CLAIMED]
-    log.info("dispatch claimed schedules=%s runs=%s skipped=%s", len(due), len(report.claimed), report.skipped)
+            return DispatchReport()
+        plan = Plan()
+        keys = [plan.key(row[1:], now) for row in due]
+        due_sql = "SELECT * FROM unnest(%s::bigint[], %s::integer[]) AS due (id, key)"
+        return _run(*write(due_sql, [[row[0] for row in due], keys], plan, now))
+
+
+def _planned_statement(plan: Plan, now: datetime, batch: int) -> tuple[str, list]:
+    """The single statement of a planned batch: lock due schedules whose timing is a planned one, then write."""
+    names = ", ".join(TIMING_FIELDS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in TIMING_TYPES)
+    match = " AND ".join(
+        f"s.{name} IS NOT DISTINCT FROM t.{name}" if name in NULLABLE else f"s.{name} = t.{name}"
+        for name in TIMING_FIELDS
+    )
+    # LATERAL keeps the scan in index order (next_run_at), so it stops after `batch` rows; a plain join sorted
+    # every due schedule on each batch.
+    due_sql = (
+        f"SELECT s.id, t.key FROM {SCHEDULES} AS s CROSS JOIN LATERAL (SELECT t.key FROM unnest(%s::integer[], "
+        f"{arrays}) AS t (key, {names}) WHERE {match} LIMIT 1) AS t "
+        f"WHERE {_due('s')} ORDER BY s.next_run_at LIMIT %s FOR UPDATE OF s SKIP LOCKED"
+    )
+    timings = [list(range(1, len(plan.timings) + 1)), *_columns(plan.timings, len(TIMING_FIELDS))]
+    return write(due_sql, [*timings, now, batch], plan, now)
+
+
+def _run(statement: str, params: list) -> DispatchReport:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        schedules, skipped, claimed = cursor.fetchone()
+    report = DispatchReport(claimed=claimed, skipped=skipped, schedules=schedules)
+    if schedules:
+        log.info("dispatch claimed schedules=%s runs=%s skipped=%s", schedules, len(claimed), skipped)
     return report
 
 
-def plan_batch(due: list[DueSchedule], now: datetime) -> tuple[list[tuple], list[tuple]]:
-    """(pk, next_run_at, last_run_at or None) per schedule, and the runs to insert as RUN_COLUMNS tuples: the
-    latest slot claimed, older missed ones skipped, on each target instance. Slots are computed once per distinct
-    timing."""
-    memo: dict[tuple, tuple[list[datetime], datetime | None]] = {}
-    advances, runs = [], []
-    instance_ids = targets.target_instance_ids(due)  # one query for the whole batch
-    for schedule in due:
-        key = tuple(tuple(v) if isinstance(v, list) else v for v in schedule[1:TIMING_END])  # lists are unhashable
-        if key not in memo:
-            memo[key] = planning.slots_due(schedule, now)
-        slots, following = memo[key]
-        if not slots:  # next_run_at was past the end: nothing left to do
-            advances.append((schedule.pk, following, None))
-            continue
-        *missed, latest = slots
-        for instance_pk in instance_ids[schedule.pk]:
-            skipped = ScheduleRun.Status.SKIPPED
-            runs += [(schedule.pk, slot, skipped, MISSED_REASON, now, instance_pk) for slot in missed]
-            runs.append((schedule.pk, latest, ScheduleRun.Status.CLAIMED, "", None, instance_pk))
-        advances.append((schedule.pk, following, latest))
-    return advances, runs
+# --- The write ----------------------------------------------------------------------------------------------------
+
+# The run columns that differ from row to row (see write); every other column takes the value of a default
+# ScheduleRun, one parameter each.
+VARYING = ("schedule_id", "instance_id", "scheduled_for", "status", "reason", "finished_at")
 
 
-# The run columns that differ from row to row, in the order of plan_batch's tuples; every other column takes
-# the value of a default ScheduleRun.
-RUN_COLUMNS = (("schedule_id", "bigint"), ("scheduled_for", "timestamptz"), ("status", "text"), ("reason", "text"),
-               ("finished_at", "timestamptz"), ("instance_id", "uuid"))  # fmt: skip
-
-
-def _advance_and_insert(advances: list[tuple], runs: list[tuple], now: datetime) -> list[tuple[int, str]]:
-    """One statement: the UPDATE of the schedules and the INSERT of the runs, each from arrays (unnest), so the
-    text and its parameters stay the same size whatever the batch; returns the (id, status) of the runs actually
-    inserted (a slot that already had a run is left out by the fence)."""
-    update = (
-        f"UPDATE {Schedule._meta.db_table} AS s SET next_run_at = d.next_run_at, "
-        "last_run_at = COALESCE(d.last_run_at, s.last_run_at), updated_at = %s "
-        "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS d (id, next_run_at, last_run_at) "
-        "WHERE s.id = d.id"
-    )
-    params: list = [now, *(list(column) for column in zip(*advances, strict=True))]
-    if not runs:
-        with connection.cursor() as cursor:
-            cursor.execute(update, params)
-        return []
-    varying = dict(RUN_COLUMNS)
-    prototype = ScheduleRun(schedule_id=0, scheduled_for=now)
+def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[str, list]:
+    """(statement, parameters): advance the schedules `due_sql` yields as (id, plan key) and insert their runs.
+    The result is one row: (schedules advanced, skipped runs planned, claimed run pks in insertion order)."""
     fields = [f for f in ScheduleRun._meta.concrete_fields if not f.primary_key]
-    selected = []
-    for f in fields:
-        if f.attname in varying:
-            selected.append(f"u.{f.attname}")
-        else:  # the same value for every row: one parameter
-            selected.append("%s")
-            params.append(f.get_db_prep_save(f.pre_save(prototype, add=True), connection))
-    params += [list(column) for column in zip(*runs, strict=True)]
-    arrays = ", ".join(f"%s::{kind}[]" for kind in varying.values())
+    selected = ", ".join(f"u.{f.attname}" if f.attname in VARYING else "%s" for f in fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    claimed, skipped = ScheduleRun.Status.CLAIMED.value, ScheduleRun.Status.SKIPPED.value
+    prototype = ScheduleRun(schedule_id=0, scheduled_for=now)
+    constants = [
+        f.get_db_prep_save(f.pre_save(prototype, add=True), connection) for f in fields if f.attname not in VARYING
+    ]
+    # `s.id = ANY (ARRAY(…))` hands the locked ids to the primary key index: from the join alone the planner may
+    # hash the whole schedule table on every batch.
     statement = (
-        f"WITH advanced AS ({update}) "
-        f"INSERT INTO {ScheduleRun._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-        f"SELECT {', '.join(selected)} FROM unnest({arrays}) AS u ({', '.join(varying)}) "
-        "ON CONFLICT DO NOTHING RETURNING id, status"
+        "WITH plan (key, following, latest) AS "
+        "(SELECT * FROM unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[])), "
+        "slot (key, at, claimed) AS (SELECT * FROM unnest(%s::integer[], %s::timestamptz[], %s::boolean[])), "
+        f"due AS ({due_sql}), "
+        f"advanced AS (UPDATE {SCHEDULES} AS s SET next_run_at = plan.following, "
+        "last_run_at = COALESCE(plan.latest, s.last_run_at), updated_at = %s "
+        "FROM due JOIN plan ON plan.key = due.key "
+        "WHERE s.id = due.id AND s.id = ANY (ARRAY(SELECT id FROM due)) "
+        "RETURNING s.id, s.instance_id, s.owner_id, due.key), "
+        f"target AS ({targets.extra_targets_sql('advanced')}), "
+        "run AS (SELECT target.id AS schedule_id, target.instance_id, slot.at AS scheduled_for, "
+        f"CASE WHEN slot.claimed THEN '{claimed}' ELSE '{skipped}' END AS status, "
+        "CASE WHEN slot.claimed THEN '' ELSE %s END AS reason, "
+        "CASE WHEN slot.claimed THEN NULL ELSE %s::timestamptz END AS finished_at, "
+        "target.rank FROM target JOIN slot ON slot.key = target.key), "
+        f"inserted AS (INSERT INTO {RUNS} ({columns}) SELECT {selected} FROM run AS u "
+        "ORDER BY u.schedule_id, u.rank, u.instance_id, u.scheduled_for ON CONFLICT DO NOTHING RETURNING id, status) "
+        "SELECT (SELECT count(*) FROM advanced), "
+        f"(SELECT count(*) FROM run WHERE status = '{skipped}'), "
+        f"ARRAY(SELECT id FROM inserted WHERE status = '{claimed}' ORDER BY id)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
+    varying_after = [now, MISSED_REASON, now]  # updated_at, then a skipped run's reason and finished_at
+    return statement, [*plan.params(), *due_params, *varying_after, *constants]

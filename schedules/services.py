@@ -1,8 +1,8 @@
 """Schedules that fire exactly once per slot.
 
-The dispatcher claims due schedules with `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction that inserts
-the run for the slot and advances `next_run_at` (schedules/claiming.py); the unique (schedule, scheduled_for)
-constraint is the fence, so a second claim of a slot cannot be recorded whatever the race. Submission happens
+The dispatcher claims due schedules with `FOR UPDATE SKIP LOCKED` in one statement per batch that advances
+`next_run_at` and inserts the runs for the slot (schedules/claiming.py); the unique (schedule, scheduled_for,
+instance) constraint is the fence, so a second claim of a slot cannot be recorded whatever the race. Submission happens
 after commit through `executions.services.start_execution`, the path every run takes.
 
 Missed slots (workers down): the latest runs once, older ones are recorded as skipped with the reason.
@@ -25,7 +25,7 @@ from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTar
 from recomamp import dropped_connections
 
 from . import planning
-from .claiming import CLAIM_BATCH, DispatchReport, claim_due_batch
+from .claiming import CLAIM_BATCH, DispatchReport, claim_due, claim_due_batch  # noqa: F401  (tests claim batch by batch)
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
@@ -41,16 +41,14 @@ OPEN_RUN_STATUSES = (ScheduleRun.Status.CLAIMED, ScheduleRun.Status.SUBMITTED, S
 def dispatch_due(*, now: datetime | None = None, batch: int = CLAIM_BATCH, submit: bool = True) -> DispatchReport:
     """Claim every due schedule (in batches) and submit the claimed runs after commit."""
     total = DispatchReport()
-    while True:
-        report = claim_due_batch(now=now or timezone.now(), batch=batch)
+    for report in claim_due(now=now or timezone.now(), batch=batch):
         total.claimed += report.claimed
         total.skipped += report.skipped
         total.schedules += report.schedules
         if submit:
             for run_pk in report.claimed:
                 submit_run(run_pk)
-        if report.schedules < batch:
-            return total
+    return total
 
 
 # --- Submitting a run --------------------------------------------------------------------------------------------

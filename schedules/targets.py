@@ -2,9 +2,8 @@
 
 A schedule's own `instance` comes first, then its "also run on" instances (`Schedule.extra_instances`, only the
 owner's). The fence is the unique (schedule, scheduled_for, instance) constraint on real runs, so each instance
-gets each slot exactly once whatever the race between dispatchers. The claim code calls `target_instance_ids`
-once per batch (one query for all the batch's extra instances) and inserts one run per instance and slot
-(schedules/claiming.py).
+gets each slot exactly once whatever the race between dispatchers. The claim statement selects the same targets
+in SQL (`extra_targets_sql`, inside schedules/claiming.py's write) and inserts one run per instance and slot.
 """
 
 from collections import defaultdict
@@ -30,6 +29,25 @@ def target_instance_ids(schedules) -> dict[int, list[int]]:
     for schedule_pk, instance_pks in by_schedule.items():
         targets[schedule_pk].extend(instance_pks)
     return targets
+
+
+def extra_targets_sql(advanced: str) -> str:
+    """SQL of the rows (id, key, instance_id, rank) for the schedules of the CTE `advanced` (id, instance_id,
+    owner_id, key): what `target_instance_ids` returns, the schedule's instance with rank 0, then its owner's
+    extra instances with rank 1 (ordered by instance pk in the insert)."""
+    from instances.models import AMCInstance
+
+    through = Schedule.extra_instances.through._meta.db_table
+    # Per schedule of the batch (OFFSET 0 and a scalar owner check keep it so): joined, the planner went through
+    # every instance of the owner first, whereas most schedules have no extra instance at all.
+    instances = AMCInstance._meta.db_table
+    return (
+        f"SELECT id, key, instance_id, 0 AS rank FROM {advanced} UNION ALL "
+        f"SELECT a.id, a.key, e.amcinstance_id, 1 FROM {advanced} AS a CROSS JOIN LATERAL "
+        f"(SELECT amcinstance_id FROM {through} WHERE schedule_id = a.id OFFSET 0) AS e "
+        "WHERE e.amcinstance_id <> a.instance_id "
+        f"AND (SELECT owner_id FROM {instances} WHERE id = e.amcinstance_id) = a.owner_id"
+    )
 
 
 def target_instances(schedule: Schedule) -> list:

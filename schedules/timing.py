@@ -25,10 +25,11 @@ fixed time twice on fall-back days.
 import copy
 import functools
 import heapq
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
@@ -51,12 +52,32 @@ class ScheduleTimingError(ValueError):
 
 def get_zone(tz: str) -> ZoneInfo:
     """Return the IANA zone called `tz`, or raise ScheduleTimingError on the `timezone` field."""
-    if tz not in _known_zones():
+    if not _zone_file(tz) and tz not in _known_zones():
         raise ScheduleTimingError(
             "timezone",
             f"Unknown time zone '{tz}'. Use an IANA name such as 'Europe/London' or 'America/New_York'.",
         )
     return ZoneInfo(tz)
+
+
+@functools.lru_cache(maxsize=1024)
+def _zone_file(tz: str) -> bool:
+    """True when `tz` is certainly in `available_timezones()`: a TZif file reached from a zoneinfo root without
+    symlinked folders, outside its right/ and posix/ copies, not 'posixrules'. Listing every zone walks the whole
+    tree (~100 ms, once per process: a fresh dispatcher process paid it on its first claim); this reads one file.
+    False sends the name to the full list."""
+    if not tz or tz == "posixrules" or tz.split("/", 1)[0] in ("right", "posix"):
+        return False
+    if os.path.isabs(tz) or os.path.normpath(tz) != tz:
+        return False
+    for root in TZPATH:
+        path = os.path.join(root, tz)
+        folder = os.path.join(os.path.realpath(root), os.path.dirname(tz)).rstrip("/")  # os.walk skips links
+        if os.path.isfile(path) and os.path.realpath(os.path.dirname(path)) == folder:
+            with open(path, "rb") as file:
+                if file.read(4) == b"TZif":
+                    return True
+    return False
 
 
 @functools.cache

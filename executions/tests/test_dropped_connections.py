@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 
 from accounts.amazon import amc_client_for
-from executions import following, leases, lifecycle, quotas, services
+from executions import following, leases, lifecycle, polling, quotas, services
 from executions.models import Execution
 from executions.tests.test_execution_flow import SQL, WINDOW, no_sleep_client
 from instances.models import AMCInstance
@@ -89,7 +89,7 @@ def test_a_connection_dropped_during_one_poll_fails_only_that_poll(connected_use
     assert polled[second.pk].last_polled_at is None and polled[second.pk].lease_until is not None
     # Its lease runs out and a later cycle polls it, over a fresh connection.
     after_lease = datetime.now(UTC) + leases.length() + timedelta(seconds=1)
-    assert following.poll_due(after_lease, client_factory=no_sleep_client(), max_workers=1) >= 1
+    assert polling.poll_due(after_lease, client_factory=no_sleep_client(), max_workers=1) >= 1
     assert Execution.objects.get(pk=second.pk).last_polled_at is not None
 
 

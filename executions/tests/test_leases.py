@@ -1,6 +1,7 @@
 """Leases with heartbeats: a live worker keeps its step however long it takes, a dead one loses it within one lease
 and the follower takes the step over (results too, without a qcluster), never submitting twice."""
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +54,27 @@ def test_a_live_workers_heartbeat_keeps_its_lease_past_the_lease_length(settings
         assert following.take_over_fetches(datetime.now(UTC), no_sleep_client()) == 0
         assert Execution.objects.get(pk=execution.pk).lease_until > token + timedelta(seconds=1)
     assert not heartbeat.lost
+
+
+def renewer_threads() -> list:
+    return [thread for thread in threading.enumerate() if thread.name == "lease-renewer"]
+
+
+def test_one_thread_renews_every_held_lease_stops_at_once_and_ends_when_none_is_held(
+    settings, connected_user, demo_instance
+):
+    settings.EXECUTION_LEASE_SECONDS, settings.EXECUTION_HEARTBEAT_SECONDS = 1, 0.1
+    first, second = fetching(connected_user, demo_instance), fetching(connected_user, demo_instance)
+    now = datetime.now(UTC)
+    tokens = [leases.claim(e.pk, now, status=Execution.Status.FETCHING) for e in (first, second)]
+    with leases.held(first.pk, tokens[0]) as one, leases.held(second.pk, tokens[1]) as other:
+        wait_for(lambda: one.beats >= 3 and other.beats >= 3)
+        assert len(renewer_threads()) == 1
+    stopped_at = Execution.objects.get(pk=first.pk).lease_until
+    time.sleep(0.4)  # four intervals
+    assert Execution.objects.get(pk=first.pk).lease_until == stopped_at  # never renewed once the step ended
+    wait_for(lambda: not renewer_threads())
+    assert not one.lost and not other.lost
 
 
 def test_a_heartbeat_survives_its_connection_being_terminated(settings, connected_user, demo_instance):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from executions import following, lifecycle, services
+from executions import following, lifecycle, polling, services
 from executions.models import Execution
 from executions.tests.test_execution_flow import SQL, WINDOW, drive, no_sleep_client
 
@@ -34,11 +34,11 @@ def test_a_leased_row_is_not_polled_until_the_lease_runs_out(connected_user, dem
     execution = running(connected_user, demo_instance)
     now = datetime.now(UTC)
     Execution.objects.filter(pk=execution.pk).update(next_poll_at=now, lease_until=now + timedelta(minutes=1))
-    assert following.poll_due(now, client_factory=no_sleep_client()) == 0  # another worker holds it
+    assert polling.poll_due(now, client_factory=no_sleep_client()) == 0  # another worker holds it
     execution.refresh_from_db()
     assert execution.next_poll_at == now  # the schedule is untouched by the lease
     after_lease = now + timedelta(minutes=1, seconds=1)
-    assert following.poll_due(after_lease, client_factory=no_sleep_client()) == 1
+    assert polling.poll_due(after_lease, client_factory=no_sleep_client()) == 1
     execution.refresh_from_db()
     assert execution.lease_until is None  # released after the poll
     assert execution.next_poll_at > now

@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from recomamp.display import day_range, duration, num, relative_bounds, window_words
-from recomamp.widgets import TimeZoneInput
+from recomamp.widgets import PlainSelect, TimeZoneInput
 
 
 @pytest.mark.parametrize(
@@ -78,6 +78,23 @@ def test_time_zone_fields_are_a_searchable_list_of_iana_zones():
     html = TimeZoneInput().render("timezone", "Europe/Riga", attrs={"id": "id_timezone"})
     assert 'list="id_timezone-zones"' in html and '<datalist id="id_timezone-zones">' in html
     assert '<option value="America/New_York">' in html and 'value="Europe/Riga"' in html
+
+
+@pytest.mark.parametrize(
+    "choices, value, attrs",
+    [
+        ([("", "Any"), ("a", "A <b> & c"), ("b", "B")], "a", {"id": "id_s"}),
+        ([("", "Any"), ("a", "A")], None, {"id": "id_s", "disabled": True, "hidden": False, "data-x": 'q"1'}),
+        ([("Group <1>", [("1", "One"), ("2", "Two")]), ("3", "Three")], "2", {}),
+        ([], "", {"required": True}),
+    ],
+)
+def test_the_plain_select_writes_what_djangos_select_template_writes(choices, value, attrs):
+    from django import forms
+
+    assert PlainSelect(choices=choices).render("s", value, attrs) == forms.Select(choices=choices).render(
+        "s", value, attrs
+    )
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from schedules import claiming, timing
+from schedules import claiming, planning, timing
 from schedules.models import Schedule, ScheduleRun
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +76,40 @@ def test_the_cached_cron_parse_gives_every_caller_its_own_position():
     assert first.get_next(datetime) == datetime(2026, 1, 1, 6, 0)
     assert second.get_next(datetime) == datetime(2030, 6, 1, 6, 0)
     assert first.get_next(datetime) == datetime(2026, 1, 2, 6, 0)
+
+
+def test_planned_batches_claim_every_kind_of_timing_in_one_statement(schedule, monkeypatch):
+    classic = []
+    monkeypatch.setattr(claiming, "claim_due_batch", lambda **kw: classic.append(kw) or claiming.DispatchReport())
+    slot, now = at("2026-01-12T06:00"), at("2026-01-12T06:00:30")  # a Monday
+    made = [
+        schedule(next_run_at=slot),
+        schedule(next_run_at=slot, kind=Schedule.Kind.WEEKLY, weekdays=[0, 3], ends_at=at("2026-06-01T00:00")),
+        schedule(next_run_at=slot, kind=Schedule.Kind.MONTHLY, month_days=[12, -1], starts_at=at("2026-01-01T00:00")),
+        schedule(next_run_at=slot, kind=Schedule.Kind.INTERVAL, interval_days=3, starts_at=at("2026-01-09T00:00")),
+        schedule(next_run_at=slot, kind=Schedule.Kind.CRON, cron_expression="0 6 * * 1-5", time_of_day=None),
+    ]
+    reports = list(claiming.claim_due(now=now))
+    assert [(r.schedules, len(r.claimed)) for r in reports] == [(5, 5), (0, 0)]  # the classic batch finds nothing
+    assert len(classic) == 1
+    for s in made:
+        expected = planning.next_slot(s, slot)
+        s.refresh_from_db()
+        assert (s.next_run_at, s.last_run_at) == (expected, slot), s.kind
+
+
+def test_a_schedule_edited_after_planning_is_left_to_the_classic_batches(schedule, monkeypatch):
+    schedule(next_run_at=at("2026-01-10T06:00"))
+    edited = schedule(next_run_at=at("2026-01-10T06:00"))
+    run = claiming._run
+
+    def edit_then_run(statement, params):
+        Schedule.objects.filter(pk=edited.pk).update(time_of_day=time(7, 0))  # after the plan was made
+        return run(statement, params)
+
+    monkeypatch.setattr(claiming, "_run", edit_then_run)
+    reports = list(claiming.claim_due(now=at("2026-01-10T06:00:30")))
+    assert [(r.schedules, len(r.claimed)) for r in reports] == [(1, 1), (1, 1)]  # planned, then classic
+    edited.refresh_from_db()
+    assert (edited.next_run_at, edited.last_run_at) == (at("2026-01-10T07:00"), at("2026-01-10T06:00"))  # new timing
+    assert ScheduleRun.objects.filter(status=ScheduleRun.Status.CLAIMED).count() == 2

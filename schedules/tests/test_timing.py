@@ -326,3 +326,14 @@ def test_preview_helpers():
     assert parse_instant("2026-03-08") == utc(2026, 3, 8)  # no offset means UTC
     assert parse_instant("2026-03-08T05:00:00+02:00") == utc(2026, 3, 8, 3)
     assert format_slot(utc(2026, 7, 1, 12), "Europe/London") == "2026-07-01T12:00:00Z  2026-07-01T13:00:00+01:00 (BST)"
+
+
+def test_the_one_file_zone_check_agrees_with_the_full_list_of_zones():
+    from zoneinfo import available_timezones
+
+    zones = available_timezones()
+    assert all(timing._zone_file(zone) for zone in zones)
+    for name in ("posixrules", "zone.tab", "right/UTC", "posix/UTC", "Europe/../UTC", "/usr/share/zoneinfo/UTC", ""):
+        assert not timing._zone_file(name) and name not in zones, name
+        with pytest.raises(timing.ScheduleTimingError):
+            timing.get_zone(name)
