@@ -64,6 +64,16 @@ def make_workflow():
 
 
 @pytest.fixture(autouse=True)
+def _close_reused_amc_clients():
+    """A kept AMC client's open connection would keep a live-server thread, and its database session, past the
+    test (accounts.amazon.reused_client_for)."""
+    yield
+    from accounts.amazon import forget_reused_clients
+
+    forget_reused_clients()
+
+
+@pytest.fixture(autouse=True)
 def _sync_background_tasks(monkeypatch):
     """django-q2 tasks run inline in tests (the real cluster is exercised by the worker tests)."""
     from django_q.conf import Conf

@@ -361,8 +361,9 @@ def reused_client_for(user: User, region: str = "NA") -> AMCClient:
     return client
 
 
-def forget_reused_clients(user: User) -> None:
-    """Drop this thread's kept clients of `user` (after a disconnect, the next call reads the connection again)."""
+def forget_reused_clients(user: User | None = None) -> None:
+    """Close this thread's kept clients of `user` (after a disconnect, the next call reads the connection again),
+    or all of them."""
     clients = _reused.__dict__.get("clients", {})
-    for key in [key for key in clients if key[0] == user.pk]:
+    for key in [key for key in clients if user is None or key[0] == user.pk]:
         clients.pop(key)[0].close()

@@ -32,16 +32,16 @@ def amc_endpoint(scope: str, methods: tuple[str, ...]) -> Callable:
                 if request.method not in methods:
                     raise ApiError(405, f"{request.method} is not supported on this path.")
                 faults.inject(faults.settings_faults())
-                if not SandboxAccount.objects.exists():
-                    ensure_sandbox_catalog()
                 instance = None
                 if scope == "instance":
-                    instance = (
-                        SandboxInstance.objects.select_related("account", "faults")
-                        .filter(instance_id=kwargs.pop("instance_id"))
-                        .first()
-                    )
+                    instance_id = kwargs.pop("instance_id")
+                    # A found instance proves the catalog exists: the usual call reads no more than the instance.
+                    instance = _instance(instance_id)
+                    if instance is None and _ensure_catalog():
+                        instance = _instance(instance_id)
                     faults.inject(faults.instance_faults(instance))
+                else:
+                    _ensure_catalog()
                 auth.authenticate(request)
                 if scope == "accounts":
                     kwargs["region"] = region
@@ -59,6 +59,18 @@ def amc_endpoint(scope: str, methods: tuple[str, ...]) -> Callable:
         return wrapper
 
     return decorate
+
+
+def _ensure_catalog() -> bool:
+    """The sandbox's accounts and instances exist (created on first use); True when it had to create them."""
+    if SandboxAccount.objects.exists():
+        return False
+    ensure_sandbox_catalog()
+    return True
+
+
+def _instance(instance_id: str) -> SandboxInstance | None:
+    return SandboxInstance.objects.select_related("account", "faults").filter(instance_id=instance_id).first()
 
 
 def _flag(request: HttpRequest, name: str) -> bool:

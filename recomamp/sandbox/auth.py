@@ -180,17 +180,23 @@ def authenticate(request: HttpRequest) -> AccessToken:
     return token
 
 
-def account_from_headers(request: HttpRequest, region: str = "NA") -> SandboxAccount:
+def account_from_headers(
+    request: HttpRequest, region: str = "NA", *, read: SandboxAccount | None = None
+) -> SandboxAccount:
     """The AMC account named by the AdvertiserId and MarketplaceId headers: 400 if missing, 403 if unknown.
 
     An account is served only by its own region's host, and one that refuses access is refused on every call.
+    `read`: an account this request already read (the instance's); used when the headers name it.
     """
     entity_id = request.headers.get(ADVERTISER_HEADER, "").strip()
     marketplace_id = request.headers.get(MARKETPLACE_HEADER, "").strip()
     for header, value in ((ADVERTISER_HEADER, entity_id), (MARKETPLACE_HEADER, marketplace_id)):
         if not value:
             raise ApiError(400, f"Missing required header {header}.")
-    account = SandboxAccount.objects.filter(entity_id=entity_id, marketplace_id=marketplace_id).first()
+    if read is not None and (read.entity_id, read.marketplace_id) == (entity_id, marketplace_id):
+        account = read  # entity_id is unique: the query below would return this same row
+    else:
+        account = SandboxAccount.objects.filter(entity_id=entity_id, marketplace_id=marketplace_id).first()
     if account is None or account.region != region:
         raise ApiError(403, FORBIDDEN)
     if account.refuses_access:
@@ -202,7 +208,7 @@ def check_instance_access(
     request: HttpRequest, instance: SandboxInstance | None, region: str = "NA"
 ) -> SandboxInstance:
     """An unknown instance and another account's instance look the same to the caller: 403."""
-    account = account_from_headers(request, region)
+    account = account_from_headers(request, region, read=instance.account if instance is not None else None)
     if instance is None or instance.account_id != account.pk:
         raise ApiError(403, FORBIDDEN)
     return instance
