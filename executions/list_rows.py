@@ -102,7 +102,7 @@ def shown_values(executions: list[ListedExecution]) -> list[dict]:
 
 
 def _values(execution: ListedExecution, detail_url, zone, zone_name: str) -> dict:
-    # JSONObject gives null for a key the body lacks; window_sent tells a missing key from a present one.
+    # SentWindow gives null for a key the body lacks; window_sent tells a missing key from a present one.
     body = {key: value for key, value in (execution.sent_window or {}).items() if value is not None}
     return {
         "execution_id": execution.execution_id,
