@@ -11,7 +11,7 @@ from queries.list_parameters import LIST_TYPES, picker_attrs
 from recomamp.bounds import BoundedDateField
 from recomamp.display import window_choice_label
 from recomamp.ownership import owned_by
-from recomamp.widgets import PlainSelect, TimeZoneInput
+from recomamp.widgets import PlainDateInput, PlainHiddenInput, PlainSelect, PlainTextInput, TimeZoneInput
 
 from .models import Execution
 from .services import RELATIVE_WINDOWS, SnowflakeTarget, WindowSpec
@@ -121,7 +121,9 @@ def _parameter_field(definition) -> forms.Field:
 
 
 class ExecutionFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
+    """The executions list's filters; its widgets render in Python (recomamp/widgets.py), the same HTML."""
+
+    q = forms.CharField(required=False, label="Search", widget=PlainTextInput)
     status = forms.ChoiceField(
         required=False, choices=[("", "Any status"), *Execution.Status.choices], widget=PlainSelect
     )
@@ -131,9 +133,9 @@ class ExecutionFilterForm(forms.Form):
     instance = forms.ModelChoiceField(
         queryset=AMCInstance.objects.none(), required=False, empty_label="Any instance", widget=PlainSelect
     )
-    workflow = forms.CharField(required=False, widget=forms.HiddenInput)
-    created_from = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    created_to = BoundedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    workflow = forms.CharField(required=False, widget=PlainHiddenInput)
+    created_from = BoundedDateField(required=False, widget=PlainDateInput(attrs={"type": "date"}), label="From")
+    created_to = BoundedDateField(required=False, widget=PlainDateInput(attrs={"type": "date"}), label="To")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,9 +45,7 @@ def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | N
     lease (`executions.leases`) meanwhile."""
     claimed = Execution.objects.filter(
         pk=execution_pk, status=Execution.Status.PENDING, cancel_requested_at__isnull=True
-    ).update(
-        status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now, lease_until=lease_until
-    )
+    ).update(status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now, lease_until=lease_until)
     return claimed == 1
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from queries.models import Workflow
@@ -158,8 +159,13 @@ def keyset_page(
 def capped_count(parts: list[QuerySet]) -> int:
     """The size of the union of disjoint `parts`, counted up to COUNT_CAP + 1 in one query."""
     capped = [part.order_by().values("pk")[: COUNT_CAP + 1] for part in parts]
-    total = capped[0].union(*capped[1:], all=True).count() if len(capped) > 1 else capped[0].count()
-    return min(total, COUNT_CAP + 1)
+    inner = capped[0].union(*capped[1:], all=True) if len(capped) > 1 else capped[0]
+    # COUNT(*) around the compiled query: QuerySet.count() of a sliced query builds its own wrapper query, 0.15 ms
+    # of Python, a quarter of the count.
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)  # Django's SQL, its params bound
+        return min(cursor.fetchone()[0], COUNT_CAP + 1)
 
 
 def _older_than(qs: QuerySet, cursor: Cursor) -> QuerySet:

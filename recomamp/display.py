@@ -128,9 +128,9 @@ def window_words(window_type, start=None, end=None, zone="UTC", moment=None) -> 
     return f"{first:%b} {first.day}, {first.year} {first:%H:%M} – {last:%b} {last.day}, {last.year} {last:%H:%M}"
 
 
-def window_text(execution) -> str:
+def window_text(execution, viewer_zone: str | None = None) -> str:
     """An execution's window in words, in the zone AMC read it in (e.g. "Previous month: Nov 1–30, 2026"),
-    naming that zone when it is not the viewer's."""
+    naming that zone when it is not the viewer's (`viewer_zone`, default the active zone's name)."""
     zone = execution.time_window_timezone
     text = window_words(
         execution.time_window_type,
@@ -139,7 +139,7 @@ def window_text(execution) -> str:
         zone,
         moment=execution.submitted_at or execution.created_at,
     )
-    return text if zone == timezone.get_current_timezone_name() else f"{text} ({zone})"
+    return text if zone == (viewer_zone or timezone.get_current_timezone_name()) else f"{text} ({zone})"
 
 
 SENT_WINDOW_KEYS = ("timeWindowType", "timeWindowStart", "timeWindowEnd", "timeWindowTimeZone")

@@ -55,6 +55,29 @@ class PlainSelect(forms.Select):
         return mark_safe("".join(html))  # noqa: S308 — every part above went through format_html
 
 
+class PlainInputRender:
+    """For forms.Input widgets: Django's input.html written out in Python (about 100 µs through the engine)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+        return format_html(
+            '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, _attrs(widget["attrs"])
+        )
+
+
+class PlainTextInput(PlainInputRender, forms.TextInput):
+    pass
+
+
+class PlainDateInput(PlainInputRender, forms.DateInput):
+    pass
+
+
+class PlainHiddenInput(PlainInputRender, forms.HiddenInput):
+    pass
+
+
 def _attrs(attrs: dict) -> str:
     """Django's attrs.html: ` name="value"`, a bare ` name` for True, nothing for False."""
     return format_html_join(

@@ -105,7 +105,7 @@ def test_the_page_is_paged_escaped_and_offers_the_query_runs(pair, client):
     many = compare_results(a, b, show="all", page=2, page_size=2)
     assert (many.page, many.page_count, len(many.rows)) == (2, 3, 2)
     picker = client.get(url, {"workflow": a.workflow.workflow_id}).content.decode()
-    assert picker.count("<option value=\"exec_") == 4 and 'data-testid="comparison"' not in picker
+    assert picker.count('<option value="exec_') == 4 and 'data-testid="comparison"' not in picker
 
 
 def test_other_users_cannot_compare_or_list_runs(pair, client, other_user):

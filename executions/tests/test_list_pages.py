@@ -145,7 +145,7 @@ def test_rows_show_what_the_execution_shows(user, make_instance, make_workflow):
     from django.template.defaultfilters import date as date_filter
     from django.utils import timezone
 
-    from executions.list_rows import list_rows
+    from executions.list_rows import list_rows, shown_values
     from recomamp.display import window_sent, window_text
 
     instance, weekly = make_instance(user), make_workflow(user, name="Weekly <reach>")
@@ -162,7 +162,7 @@ def test_rows_show_what_the_execution_shows(user, make_instance, make_workflow):
               "request_body", "workflow", "trigger", "status"]  # fmt: skip
     Execution.objects.bulk_update([explicit, relative, adhoc], fields)
     with timezone.override("Europe/Paris"):
-        rows = {row["execution_id"]: row for row in list_rows(keyset_page(filtered_executions(user, {}).executions))}
+        rows = {row["execution_id"]: row for row in shown_values(keyset_page(filtered_executions(user, {}).executions))}
         for execution in Execution.objects.select_related("workflow", "instance"):
             row = rows[execution.execution_id]
             assert row["url"] == reverse("execution_detail", args=[execution.execution_id])
@@ -173,6 +173,8 @@ def test_rows_show_what_the_execution_shows(user, make_instance, make_workflow):
             assert (row["window"], row["window_sent"]) == (window_text(execution), window_sent(execution))
             assert row["created"] == date_filter(timezone.localtime(execution.created_at), "Y-m-d H:i")
     assert "timeWindowStart=2026-10-24T00:00:00" in rows[explicit.execution_id]["window_sent"]
+    html = list_rows(keyset_page(filtered_executions(user, {}).executions))
+    assert "<td>Weekly &lt;reach&gt;</td>" in html[0] and "<td>Ad hoc query</td>" in html[-1]
 
 
 def test_the_search_count_adds_its_parts_once_each(user, make_instance, make_workflow, monkeypatch):

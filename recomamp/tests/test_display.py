@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from recomamp.display import day_range, duration, num, relative_bounds, window_words
-from recomamp.widgets import PlainSelect, TimeZoneInput
+from recomamp.widgets import PlainDateInput, PlainHiddenInput, PlainSelect, PlainTextInput, TimeZoneInput
 
 
 @pytest.mark.parametrize(
@@ -95,6 +95,24 @@ def test_the_plain_select_writes_what_djangos_select_template_writes(choices, va
     assert PlainSelect(choices=choices).render("s", value, attrs) == forms.Select(choices=choices).render(
         "s", value, attrs
     )
+
+
+@pytest.mark.parametrize(
+    "plain, django_widget, value, attrs",
+    [
+        (PlainTextInput, "TextInput", 'a "b" <c>', {"id": "id_q", "placeholder": "Search…"}),
+        (PlainTextInput, "TextInput", None, {"required": True, "disabled": False}),
+        (PlainDateInput, "DateInput", date(2026, 3, 1), {"type": "date"}),
+        (PlainDateInput, "DateInput", "", {"type": "date", "id": "id_d"}),
+        (PlainHiddenInput, "HiddenInput", "wf_1", {}),
+    ],
+)
+def test_the_plain_inputs_write_what_djangos_input_template_writes(plain, django_widget, value, attrs):
+    from django import forms
+
+    widget_attrs = {"type": attrs.pop("type")} if "type" in attrs else None
+    expected = getattr(forms, django_widget)(attrs=widget_attrs).render("f", value, attrs)
+    assert plain(attrs=widget_attrs).render("f", value, attrs) == expected
 
 
 @pytest.mark.django_db
