@@ -2,8 +2,8 @@
 
 Run from the repository root:  .venv/bin/python bench/bench_polling.py [--quick] [--sizes 20,200,2000]
 
-The sandbox runs in a `manage.py runserver` subprocess with SANDBOX_FAULTS={"latency_ms": 50} (every AMC call
-waits 50 ms first, like a real round trip) and durations long enough that nothing finishes during the run.
+The sandbox runs in a gunicorn subprocess (`common.web_server`) with SANDBOX_FAULTS={"latency_ms": 50} (every
+AMC call waits 50 ms first, like a real round trip) and durations long enough that nothing finishes during the run.
 AMC runs at most 10 executions per instance and allows 30 ad hoc runs per instance per day, so the executions
 are spread over 200 sandbox instances, 10 each: all of them are really RUNNING on the sandbox, and 10 ad hoc
 runs per instance stay under the daily quota. They are created through the AMC client, concurrently.
@@ -116,7 +116,7 @@ class Cycle:
     polled: int
     failed: int  # polls that ended in an error or changed the status
     client_cpu_ms: float  # this process (poll_due and its threads), per poll
-    server_cpu_ms: float  # the runserver process, per poll
+    server_cpu_ms: float  # the sandbox server processes, per poll
 
     def cells(self) -> list[object]:
         return [

@@ -2,19 +2,18 @@
 
 Run from the repository root:  .venv/bin/python bench/bench_recovery.py [--rounds 3] [--interval 5] [--alive 12]
 
-Two sandbox servers (`manage.py runserver`) share the benchmark database. The worker about to die talks to a slow
-one (every AMC call waits --stall seconds, 20 by default, under the client's 30 s timeout), so it is in the middle
-of its step when it is killed; the follower talks to a normal one. For each step (a submission, a poll, a result
-fetch) a worker process (this script with --worker) starts the step through the product's own function, which
+Two sandbox servers (gunicorn, `common.web_server`) share the benchmark database. The worker about to die talks to a
+slow one (every AMC call waits --stall seconds, 20 by default, under the client's 30 s timeout), so it is in the
+middle of its step when it is killed; the follower talks to a normal one. For each step (a submission, a poll, a
+result fetch) a worker process (this script with --worker) starts the step through the product's own function, which
 claims the execution's lease and renews it every EXECUTION_HEARTBEAT_SECONDS; --alive seconds after the claim it
 gets SIGKILL. Meanwhile this process runs `follow_executions` every --interval seconds, as
-`executions.tasks.follow_executions_loop` does (5 s). Takeover is the time from the kill until the follower has
-done the step: the execution submitted once (adopted from AMC if the dead worker's POST landed), polled, or its
-result stored. The bound is what the leases promise: one lease (EXECUTION_LEASE_SECONDS, 30 s by default) after
-the last renewal, plus one follower interval; a fetch also waits FETCH_TASK_GRACE after it became due.
-Before this change the same steps waited EXECUTION_SUBMIT_RECOVERY_SECONDS (150 s), EXECUTION_POLL_LEASE_SECONDS
-(150 s) and EXECUTION_FETCH_LEASE_SECONDS (300 s) by default; those bounds are printed beside the new ones.
-"""
+`executions.tasks.follow_executions_loop` does (5 s). Takeover is the time from the kill until the follower has done
+the step: the execution submitted once (adopted from AMC if the dead worker's POST landed), polled, or its result
+stored. The bound is what the leases promise: one lease (EXECUTION_LEASE_SECONDS, 30 s by default) after the last
+renewal, plus one follower interval; a fetch also waits FETCH_TASK_GRACE after it became due. Before this change the
+same steps waited EXECUTION_SUBMIT_RECOVERY_SECONDS (150 s), EXECUTION_POLL_LEASE_SECONDS (150 s) and
+EXECUTION_FETCH_LEASE_SECONDS (300 s) by default; those bounds are printed beside the new ones. """
 
 from __future__ import annotations
 

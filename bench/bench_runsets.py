@@ -8,7 +8,7 @@ Run from the repository root:  .venv/bin/python bench/bench_runsets.py [--quick]
    `bulk_create` and nothing else.
 2. Draining (`--drain N`, not part of run_all): N cells (10 weekly windows on each of N/10 sandbox instances)
    against the sandbox in a
-   runserver subprocess with faults (10% 429, 5% 503, 50 ms latency), driven in this process the way the
+   gunicorn subprocess with faults (10% 429, 5% 503, 50 ms latency), driven in this process the way the
    workers do (the run-set cycle and the execution follower every 0.5 s, tasks inline). Reports cells/min and
    compares it with the concurrency ceiling: in-flight slots (10 per instance) × 60 / the measured mean cell time.
 3. Dashboard: 52 windows × 10/100/1,000 rows each (full: ×10), the dashboard page through Django's test
