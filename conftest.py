@@ -74,6 +74,15 @@ def _close_reused_amc_clients():
 
 
 @pytest.fixture(autouse=True)
+def _wind_down_lease_renewer():
+    """The renewer's thread keeps its database session until its next beat (executions.leases.Renewer)."""
+    yield
+    from executions.leases import RENEWER
+
+    RENEWER.wind_down()
+
+
+@pytest.fixture(autouse=True)
 def _sync_background_tasks(monkeypatch):
     """django-q2 tasks run inline in tests (the real cluster is exercised by the worker tests)."""
     from django_q.conf import Conf

@@ -10,6 +10,7 @@ lost its lease (it stalled past it and someone took over) can never extend the n
 import logging
 import os
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -117,6 +118,18 @@ class Renewer:
     def discard(self, heartbeat: Heartbeat) -> None:
         with self._changed:
             self._held.discard(heartbeat)
+
+    def wind_down(self, within: float = 5.0) -> None:
+        """When no lease is held, end the thread now (closing its connection) instead of at its next beat.
+
+        For the end of a test, whose database must have no session left, and for a process about to exit."""
+        deadline = time.monotonic() + within
+        with self._changed:
+            thread = self._thread if not self._held else None
+        while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+            with self._changed:
+                self._changed.notify()  # lost if the thread is mid-beat: hence the loop
+            thread.join(0.05)
 
     def _run(self) -> None:
         try:
