@@ -78,10 +78,10 @@ def _dialect(first_line: str) -> str:
 def parse(text: str, *, filename: str = "file", kind: str | None = None, user=None) -> ParsedList:
     """Read and validate every line; never touches the database except to look up the user's instances."""
     text = text.lstrip("\ufeff")
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    first_line = text.split("\n", 1)[0].rstrip("\r")  # not splitlines(): that copies every line of the file
+    if not first_line.strip():
         raise ImportFileError(f"{filename}:1: the file is empty; the first line must name the columns.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(lines[0]))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(first_line))
     header = [h.strip().lower() for h in next(reader)]
     kind = kind or ("asins" if {"asin", "asins"} & set(header) else "campaigns")
     mapping = ASIN_HEADERS if kind == "asins" else CAMPAIGN_HEADERS
@@ -90,17 +90,18 @@ def parse(text: str, *, filename: str = "file", kind: str | None = None, user=No
     if key not in columns:
         raise ImportFileError(f"{filename}:1: no '{key}' column in the header ({', '.join(header) or 'empty'}).")
     instances = _instance_lookup(user) if kind == "campaigns" else {}
+    check = _check_asin if kind == "asins" else _check_campaign
+    named = [(i, c) for i, c in enumerate(columns) if c]  # the columns we read, by position
     parsed, seen = ParsedList(kind), {}
     for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue
         parsed.line_count += 1
-        row = {c: v.strip() for c, v in zip(columns, values, strict=False) if c}
-        check = _check_asin if kind == "asins" else _check_campaign
+        width = len(values)
+        row = {c: values[i].strip() for i, c in named if i < width}
         reason = check(row, instances)
         if reason:
-            parsed.errors.append(f"{filename}:{line}: {reason}")
+            parsed.errors.append(f"{filename}:{reader.line_num}: {reason}")
         else:
             seen[row[key]] = row  # a repeated id keeps its last line, as a re-import would
     parsed.rows = list(seen.values())
