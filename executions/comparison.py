@@ -186,7 +186,7 @@ def _side(alias: str, path_param: str, plan: _Layout, position: int, numbered: b
     return f"{alias} AS (SELECT *, row_number() OVER ({partition} ORDER BY file_row_number) AS dup FROM ({rows}))"
 
 
-def _joined_sql(plan: _Layout, numbered: bool = True) -> str:
+def _joined_sql(plan: _Layout, numbered: bool) -> str:
     """`WITH … joined AS (…)`: both runs' rows matched, with their status; the queries after it read `joined`.
 
     Not materialised: copying every row of both runs into a table cost more than joining them twice (once for the
@@ -204,7 +204,7 @@ def _joined_sql(plan: _Layout, numbered: bool = True) -> str:
                          "COALESCE(a.file_row_number, b.file_row_number) AS position"])  # fmt: skip
     return (
         f"WITH {_side('a', 'pa', plan, 0, numbered)}, {_side('b', 'pb', plan, 1, numbered)}, "
-        f"joined AS (SELECT {columns} FROM a FULL OUTER JOIN b ON {' AND '.join(on) or 'TRUE'}) "
+        f"joined AS (SELECT {columns} FROM a FULL OUTER JOIN b ON {' AND '.join(on)}) "
     )
 
 

@@ -25,9 +25,6 @@ ADOPTION_LOOKBACK = timedelta(minutes=10)
 FETCH_TASK_GRACE = timedelta(seconds=30)
 
 
-lease_free = leases.free  # rows no worker holds
-
-
 # --- One cycle ---------------------------------------------------------------------------------------------------
 
 

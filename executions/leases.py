@@ -37,16 +37,21 @@ def free(now: datetime) -> Q:
     return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
 
 
+def new_token() -> datetime:
+    """A lease taken or renewed now: it runs out one lease length from now, and its value is the holder's token."""
+    return timezone.now() + length()
+
+
 def claim(execution_pk: int, now: datetime, *conditions: Q, **filters) -> datetime | None:
     """Take the lease of a free row matching `filters`; returns the lease (the holder's token) or None."""
-    until = timezone.now() + length()
+    until = new_token()
     taken = Execution.objects.filter(free(now), *conditions, pk=execution_pk, **filters).update(lease_until=until)
     return until if taken else None
 
 
 def renew(execution_pk: int, token: datetime) -> datetime | None:
     """Extend a lease we still hold; None when it is no longer ours (released, finished or taken over)."""
-    until = timezone.now() + length()
+    until = new_token()
     renewed = Execution.objects.filter(pk=execution_pk, lease_until=token).update(lease_until=until)
     return until if renewed else None
 
@@ -148,7 +153,7 @@ class Renewer:
         with self._changed:
             self._interval = heartbeat_interval()
             self._changed.wait(self._interval)
-            held = [heartbeat for heartbeat in self._held]
+            held = list(self._held)
             if not held:
                 self._thread = None
             return held

@@ -55,7 +55,7 @@ CLAIM_AND_READ = _claim_and_read_sql()
 def claim_for_poll(pk: int, due_at, now) -> tuple[Execution, object] | None:
     """The lease (see `executions.leases`) of a row due at `due_at` and free at `now`, with the execution the poll
     needs (its instance and account attached); None when another worker polled or holds it."""
-    token = timezone.now() + leases.length()
+    token = leases.new_token()
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_AND_READ, [token, pk, due_at, now])
         row = cursor.fetchone()

@@ -25,7 +25,7 @@ from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTar
 from recomamp import dropped_connections
 
 from . import planning
-from .claiming import CLAIM_BATCH, DispatchReport, claim_due, claim_due_batch  # noqa: F401  (tests claim batch by batch)
+from .claiming import CLAIM_BATCH, DispatchReport, claim_due
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)

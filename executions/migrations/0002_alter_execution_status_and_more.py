@@ -4,32 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("executions", "0001_initial"),
+        ('executions', '0001_initial'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="execution",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Waiting to submit"),
-                    ("submitting", "Submitting"),
-                    ("queued", "Queued on AMC"),
-                    ("running", "Running"),
-                    ("fetching", "Fetching results"),
-                    ("succeeded", "Succeeded"),
-                    ("failed", "Failed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="pending",
-                max_length=16,
-            ),
+            model_name='execution',
+            name='status',
+            field=models.CharField(choices=[('pending', 'Waiting to submit'), ('submitting', 'Submitting'), ('queued', 'Queued on AMC'), ('running', 'Running'), ('fetching', 'Fetching results'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=16),
         ),
         migrations.AlterField(
-            model_name="execution",
-            name="timeout_seconds",
-            field=models.PositiveIntegerField(default=21600, help_text="AMC allows 900 to 86400 seconds."),
+            model_name='execution',
+            name='timeout_seconds',
+            field=models.PositiveIntegerField(default=21600, help_text='AMC allows 900 to 86400 seconds.'),
         ),
     ]

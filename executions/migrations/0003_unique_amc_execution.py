@@ -5,20 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("executions", "0002_alter_execution_status_and_more"),
-        ("instances", "0001_initial"),
-        ("queries", "0001_initial"),
+        ('executions', '0002_alter_execution_status_and_more'),
+        ('instances', '0001_initial'),
+        ('queries', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name="execution",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("amc_execution_id", ""), _negated=True),
-                fields=("instance", "amc_execution_id"),
-                name="uniq_amc_execution",
-            ),
+            model_name='execution',
+            constraint=models.UniqueConstraint(condition=models.Q(('amc_execution_id', ''), _negated=True), fields=('instance', 'amc_execution_id'), name='uniq_amc_execution'),
         ),
     ]

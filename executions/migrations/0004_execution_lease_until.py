@@ -15,14 +15,15 @@ def pending_rows_get_a_due_time(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("executions", "0003_unique_amc_execution"),
+        ('executions', '0003_unique_amc_execution'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="execution",
-            name="lease_until",
+            model_name='execution',
+            name='lease_until',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(pending_rows_get_a_due_time, migrations.RunPython.noop),

@@ -5,21 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("executions", "0004_execution_lease_until"),
-        ("queries", "0002_query_versions"),
+        ('executions', '0004_execution_lease_until'),
+        ('queries', '0002_query_versions'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="execution",
-            name="query_version",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="executions",
-                to="queries.queryversion",
-            ),
+            model_name='execution',
+            name='query_version',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='executions', to='queries.queryversion'),
         ),
     ]

@@ -4,33 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("executions", "0006_list_keyset_and_search_indexes"),
+        ('executions', '0006_list_keyset_and_search_indexes'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="execution",
-            name="cancel_requested_at",
+            model_name='execution',
+            name='cancel_requested_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name="execution",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Waiting to submit"),
-                    ("submitting", "Submitting"),
-                    ("queued", "Queued on AMC"),
-                    ("running", "Running"),
-                    ("publishing", "Publishing on AMC"),
-                    ("fetching", "Fetching results"),
-                    ("succeeded", "Succeeded"),
-                    ("failed", "Failed"),
-                    ("cancelled", "Cancelled"),
-                ],
-                default="pending",
-                max_length=16,
-            ),
+            model_name='execution',
+            name='status',
+            field=models.CharField(choices=[('pending', 'Waiting to submit'), ('submitting', 'Submitting'), ('queued', 'Queued on AMC'), ('running', 'Running'), ('publishing', 'Publishing on AMC'), ('fetching', 'Fetching results'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=16),
         ),
     ]

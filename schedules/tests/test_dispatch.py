@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 
 from executions.models import Execution
-from schedules import services
+from schedules import claiming, services
 from schedules.models import Schedule, ScheduleRun
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +218,7 @@ def _dispatch_in_child(now):
     connections.close_all()
     claimed = 0
     while True:
-        report = services.claim_due_batch(now=now, batch=50)
+        report = claiming.claim_due_batch(now=now, batch=50)
         claimed += len(report.claimed)
         if report.schedules == 0:
             break

@@ -7,7 +7,7 @@ import pytest
 from django.db import connections
 
 from executions.models import Execution
-from schedules import services, targets
+from schedules import claiming, services, targets
 from schedules.models import Schedule, ScheduleRun
 
 SLOT = datetime(2026, 1, 10, 6, tzinfo=UTC)
@@ -91,7 +91,7 @@ def _dispatch_in_child(now):
     connections.close_all()
     claimed = []
     while True:
-        report = services.claim_due_batch(now=now, batch=20)
+        report = claiming.claim_due_batch(now=now, batch=20)
         claimed += report.claimed
         if report.schedules == 0:
             break
