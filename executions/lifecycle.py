@@ -10,11 +10,16 @@ recorded (`request_cancel`) and carried out by the submitting worker once AMC ha
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
+from instances.models import AdvertiserAccount, AMCInstance
+from queries.models import Workflow, WorkflowSync
+from recomamp import rows
 from recomamp.amc import errors as amc_errors
 
 from . import retry
@@ -40,13 +45,57 @@ def _ours(amc_status: str) -> str:
     return AMC_ACTIVE_STATUSES.get(amc_status, Execution.Status.QUEUED)
 
 
-def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | None = None) -> bool:
+def _claim_submission_sql() -> str:
+    execution, sync = Execution._meta.db_table, WorkflowSync._meta.db_table
+    models, aliases = (Execution, AMCInstance, AdvertiserAccount, User, Workflow, WorkflowSync), "eiauws"
+    selected = ", ".join(rows.columns(model, alias) for model, alias in zip(models, aliases, strict=True))
+    return f"""
+        WITH e AS (
+            UPDATE {execution} SET status = %(submitting)s, submit_attempted_at = %(now)s, updated_at = %(now)s,
+                                   lease_until = %(lease)s
+            WHERE id = %(pk)s AND status = %(pending)s AND cancel_requested_at IS NULL
+            RETURNING *
+        )
+        SELECT {selected}
+        FROM e
+        JOIN {AMCInstance._meta.db_table} i ON i.id = e.instance_id
+        JOIN {AdvertiserAccount._meta.db_table} a ON a.id = i.account_id
+        JOIN {User._meta.db_table} u ON u.id = e.owner_id
+        LEFT JOIN {Workflow._meta.db_table} w ON w.id = e.workflow_id
+        LEFT JOIN {sync} s ON s.workflow_id = e.workflow_id AND s.instance_id = e.instance_id
+    """
+
+
+# The claim and the read of everything submitting reads, in one statement: through the ORM they were the two most
+# expensive statements of a submission to compose (docs/benchmarks.md).
+CLAIM_SUBMISSION = _claim_submission_sql()
+
+
+@dataclass
+class ClaimedSubmission:
+    execution: Execution  # with .instance (its .account), .owner and .workflow attached
+    sync: WorkflowSync | None  # the saved workflow's copy on this instance, if it has been pushed there
+
+
+def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | None = None) -> ClaimedSubmission | None:
     """PENDING → SUBMITTING: only one caller claims the row (never one whose cancel was asked for), holding its
-    lease (`executions.leases`) meanwhile."""
-    claimed = Execution.objects.filter(
-        pk=execution_pk, status=Execution.Status.PENDING, cancel_requested_at__isnull=True
-    ).update(status=Execution.Status.SUBMITTING, submit_attempted_at=now, updated_at=now, lease_until=lease_until)
-    return claimed == 1
+    lease (`executions.leases`) meanwhile. The claimed execution with what its submission reads; None if not
+    claimed."""
+    params = {"pk": execution_pk, "now": now, "lease": lease_until,
+              "pending": Execution.Status.PENDING.value, "submitting": Execution.Status.SUBMITTING.value}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SUBMISSION, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    execution, instance, account, owner, workflow, sync = rows.split(
+        row, Execution, AMCInstance, AdvertiserAccount, User, Workflow, WorkflowSync
+    )
+    instance.account = account
+    execution.instance, execution.owner, execution.workflow = instance, owner, workflow
+    if sync is not None:
+        sync.workflow, sync.instance = workflow, instance
+    return ClaimedSubmission(execution, sync)
 
 
 def uses_saved_workflow(execution: Execution) -> bool:
@@ -54,24 +103,38 @@ def uses_saved_workflow(execution: Execution) -> bool:
     return execution.workflow is not None and "workflowId" in (execution.request_body or {})
 
 
+# AMC's answer to a submission, in SQL like the claim; conditional so that a late answer never overwrites a recovery
+# that already adopted an id. It returns whether a cancel was asked meanwhile, which saves a read.
+RECORD_SUBMISSION = (
+    f"UPDATE {Execution._meta.db_table} SET amc_execution_id = %(amc_id)s, amc_workflow_id = %(amc_workflow)s, "
+    "status = %(status)s, amc_status = %(amc_status)s, submitted_at = %(now)s, next_poll_at = %(first_poll)s, "
+    "lease_until = NULL, error_kind = '', error_message = '', updated_at = %(now)s "
+    "WHERE id = %(pk)s AND status = %(submitting)s AND amc_execution_id = '' "
+    "RETURNING cancel_requested_at"
+)
+
+
 def record_submission(execution: Execution, amc_execution_id: str, amc_status: str) -> bool:
-    """Store AMC's id; conditional so that a late answer never overwrites a recovery that already adopted one."""
+    """Store AMC's id and status; whether it was stored. `execution.cancel_requested_at` is refreshed with it."""
     now = timezone.now()
-    updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.SUBMITTING, amc_execution_id="").update(
-        amc_execution_id=amc_execution_id,
-        amc_workflow_id=execution.workflow.workflow_id if uses_saved_workflow(execution) else "",
-        status=_ours(amc_status),
-        amc_status=amc_status,
-        submitted_at=now,
-        next_poll_at=now + FIRST_POLL_AFTER,
-        lease_until=None,
-        error_kind="",
-        error_message="",
-        updated_at=now,
-    )
-    if updated:
-        log.info("execution submitted execution=%s amc_execution=%s", execution.execution_id, amc_execution_id)
-    return bool(updated)
+    params = {
+        "amc_id": amc_execution_id,
+        "amc_workflow": execution.workflow.workflow_id if uses_saved_workflow(execution) else "",
+        "status": _ours(amc_status),
+        "amc_status": amc_status,
+        "now": now,
+        "first_poll": now + FIRST_POLL_AFTER,
+        "pk": execution.pk,
+        "submitting": Execution.Status.SUBMITTING.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(RECORD_SUBMISSION, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    execution.cancel_requested_at = row[0]
+    log.info("execution submitted execution=%s amc_execution=%s", execution.execution_id, amc_execution_id)
+    return True
 
 
 def back_to_pending(execution: Execution, exc: amc_errors.AMCError, delay: timedelta) -> None:

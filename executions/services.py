@@ -11,20 +11,21 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.amazon import AmazonConnectionError, amc_client_for, reused_client_for
 from brands.lists import resolve_references
 from queries import amc_request
+from queries.models import Workflow
 from queries.parameters import PreparedQuery, prepare_query
-from queries.versions import version_for_run
+from queries.versions import NOT_READ, version_for_run
+from recomamp import rows
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
 from recomamp.amc.dates import off_the_hour
 from recomamp.amc.records import TimeWindow
-from recomamp.ids import new_readable_id
+from recomamp.ids import make_readable_id
 
 from . import leases, lifecycle, quotas, retry
 from .models import Execution
@@ -109,12 +110,14 @@ def start_execution(
     delivery: SnowflakeTarget = SnowflakeTarget(),
     submit: bool = True,
     usage: quotas.Usage | None = None,
+    latest_version=NOT_READ,
 ) -> Execution:
     """Record an execution with the exact SQL, parameters and window it will send, then queue its submission.
 
     Raises ExecutionInputError (nothing saved) when the input cannot be sent, QuotaExceeded when AMC's limits for
     the instance (counted for everyone using it) leave no room now. `usage`: the instance's usage the caller
     counted after `quotas.lock_instance` in its still-open transaction (the count is not made twice).
+    `latest_version`: the workflow's latest version (or None) when the caller read it with the workflow.
     """
     if instance.owner_id != owner.pk or (workflow is not None and workflow.owner_id != owner.pk):
         raise ExecutionInputError("That instance or query does not belong to you.")
@@ -148,7 +151,7 @@ def start_execution(
                     owner=owner,
                     workflow=workflow,
                     # The version it ran; none when the editor sent unsaved SQL (that is in sql_sent, not a version).
-                    query_version=version_for_run(workflow, user=owner)
+                    query_version=version_for_run(workflow, user=owner, latest=latest_version)
                     if workflow is not None and source_sql == workflow.sql
                     else None,
                     instance=instance,
@@ -174,15 +177,32 @@ def start_execution(
     return execution
 
 
+# Every start's insert and its query's run count, in one fixed statement: through the ORM the two (and a lookup of the
+# readable id) cost more CPU than the rest of a start. ON CONFLICT: a readable id already taken (rare) is drawn again
+# instead of raising an error that would abort the caller's transaction; the unique column stays the guarantee.
+INSERT_SQL = f"""
+    WITH created AS ({rows.insert_sql(Execution)} ON CONFLICT (execution_id) DO NOTHING RETURNING id, workflow_id),
+         counted AS (UPDATE {Workflow._meta.db_table} SET execution_count = execution_count + 1, last_executed_at = %s
+                     WHERE id = (SELECT workflow_id FROM created))
+    SELECT id FROM created
+"""
+ID_ATTEMPTS = 10
+
+
 def _save_execution(execution: Execution, prepared: PreparedQuery, submit: bool) -> Execution:
-    # The readable id doubles as the ad hoc workflow id, so it must exist before the body is built.
-    execution.execution_id = new_readable_id(Execution, "execution_id", "exec")
-    execution.request_body = _request_body(execution, prepared)
-    execution.save()
-    if execution.workflow is not None:
-        type(execution.workflow).objects.filter(pk=execution.workflow_id).update(
-            execution_count=F("execution_count") + 1, last_executed_at=timezone.now()
-        )
+    for _ in range(ID_ATTEMPTS):
+        # The readable id doubles as the ad hoc workflow id, so it must exist before the body is built.
+        execution.execution_id = make_readable_id("exec")
+        execution.request_body = _request_body(execution, prepared)
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT_SQL, [*rows.insert_values(execution), timezone.now()])
+            created = cursor.fetchone()
+        if created is not None:
+            break
+    else:
+        raise RuntimeError(f"could not find a free exec_ id after {ID_ATTEMPTS} attempts")
+    execution.pk = created[0]
+    execution._state.adding, execution._state.db = False, connection.alias  # as Model.save leaves it
     if submit:
         transaction.on_commit(lambda: enqueue_submission(execution.pk))
     return execution
@@ -224,15 +244,16 @@ def submit_execution(execution_pk: int, *, client_factory: ClientFactory = submi
     now = timezone.now()
     lease = now + leases.length()
     # The claim refuses a row whose cancel was asked, so the cancel is looked for only when the claim fails.
-    if not lifecycle.claim_submission(execution_pk, now, lease_until=lease):
+    claimed = lifecycle.claim_submission(execution_pk, now, lease_until=lease)
+    if claimed is None:
         return "cancelled" if lifecycle.cancel_if_requested(execution_pk) else "not-claimed"
-    execution = Execution.objects.select_related("owner", "instance__account", "workflow").get(pk=execution_pk)
+    execution = claimed.execution
     try:
         # The heartbeat keeps the lease while AMC answers; an unknown outcome keeps the last lease, so recovery
         # asks AMC only once a late answer has had time to land.
         with leases.held(execution_pk, lease), client_factory(execution) as client:
             if lifecycle.uses_saved_workflow(execution):
-                amc_execution = _submit_saved(client, execution)
+                amc_execution = _submit_saved(client, execution, claimed.sync)
             else:
                 amc_execution = _submit_adhoc(client, execution)
     except AmazonConnectionError as exc:  # re-authorisation never retries; a refresh that failed for now may
@@ -251,7 +272,8 @@ def submit_execution(execution_pk: int, *, client_factory: ClientFactory = submi
     except amc_errors.AMCError as exc:
         lifecycle.fail_with_amc_error(execution, exc)
         return "failed"
-    if lifecycle.record_submission(execution, amc_execution.execution_id, amc_execution.status):
+    recorded = lifecycle.record_submission(execution, amc_execution.execution_id, amc_execution.status)
+    if recorded and execution.cancel_requested_at is not None:  # asked while AMC was answering
         honour_cancel_request(execution.pk, client_factory)
     return "submitted"
 
@@ -260,11 +282,12 @@ def _submit_adhoc(client: AMCClient, execution: Execution):
     return client.create_execution(execution.instance, execution.request_body)
 
 
-def _submit_saved(client: AMCClient, execution: Execution):
-    """Run the saved workflow, creating or updating it on AMC first; recreate it if it was deleted there."""
+def _submit_saved(client: AMCClient, execution: Execution, sync):
+    """Run the saved workflow, creating or updating it on AMC first; recreate it if it was deleted there.
+    `sync`: its copy on the instance as the claim read it (None: never pushed there)."""
     from queries.services import ensure_workflow_on_amc, mark_missing_on_amc
 
-    ensure_workflow_on_amc(client, execution.workflow, execution.instance)
+    ensure_workflow_on_amc(client, execution.workflow, execution.instance, sync=sync)
     try:
         return client.create_execution(execution.instance, execution.request_body)
     except amc_errors.AMCNotFoundError:

@@ -20,10 +20,15 @@ def sql_hash(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()
 
 
-def ensure_workflow_on_amc(client, workflow, instance, *, force: bool = False) -> WorkflowSync:
+# `ensure_workflow_on_amc`'s default: the caller has not read the sync row (None would mean "there is none").
+NOT_READ = object()
+
+
+def ensure_workflow_on_amc(client, workflow, instance, *, force: bool = False, sync=NOT_READ) -> WorkflowSync:
     """Create or update the AMC copy of `workflow` on `instance`, under its full readable id.
 
     Skips the call when the last sync pushed the same SQL, unless `force` (e.g. AMC says it was deleted there).
+    `sync`: the workflow's sync row on `instance` (or None) when the caller read it; an up-to-date one costs no query.
     """
     from queries.parameters import input_parameter_declarations, placeholder_names
 
@@ -32,7 +37,8 @@ def ensure_workflow_on_amc(client, workflow, instance, *, force: bool = False) -
             "This query uses {{placeholders}}, which only RecomAMP understands; it runs ad hoc instead of as a "
             "saved AMC workflow. Use CUSTOM_PARAMETER('name') to save it on AMC."
         )
-    sync, _ = WorkflowSync.objects.get_or_create(workflow=workflow, instance=instance)
+    if sync is NOT_READ or sync is None:
+        sync, _ = WorkflowSync.objects.get_or_create(workflow=workflow, instance=instance)
     current = sql_hash(workflow.sql)
     if not force and sync.state == WorkflowSync.State.SYNCED and sync.sql_hash == current:
         return sync

@@ -46,9 +46,16 @@ def record_version(workflow: Workflow, *, user=None, note: str = "") -> QueryVer
         )
 
 
-def version_for_run(workflow: Workflow, *, user=None) -> QueryVersion:
-    """The version matching the workflow as it is now (recorded first if the last one differs)."""
-    latest = latest_version(workflow)
+# `version_for_run`'s default: the caller has not read the latest version (None would mean "there is none").
+NOT_READ = object()
+
+
+def version_for_run(workflow: Workflow, *, user=None, latest=NOT_READ) -> QueryVersion:
+    """The version matching the workflow as it is now (recorded first if the last one differs).
+
+    `latest`: the workflow's latest version (or None, there is none) when the caller read it with the workflow.
+    """
+    latest = latest_version(workflow) if latest is NOT_READ else latest
     if _same(latest, workflow):
         return latest
     return record_version(workflow, user=user, note="Recorded at run time") or latest_version(workflow)

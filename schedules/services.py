@@ -15,24 +15,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, F
-from django.db.models.expressions import RawSQL
+from django.db.models import F
 from django.utils import timezone
 
 from executions import quotas, retry
 from executions.models import Execution
 from executions.services import ExecutionInputError, QuotaExceeded, SnowflakeTarget, WindowSpec, start_execution
-from recomamp import dropped_connections
+from recomamp import dropped_connections, rows
 
 from . import planning
 from .claiming import CLAIM_BATCH, DispatchReport, claim_due
+from .locked_run import lock_run
 from .models import Schedule, ScheduleRun
 
 log = logging.getLogger(__name__)
 
 STUCK_AFTER = timedelta(minutes=1)
 QUOTA_RETRY = timedelta(minutes=2)
-OPEN_RUN_STATUSES = (ScheduleRun.Status.CLAIMED, ScheduleRun.Status.SUBMITTED, ScheduleRun.Status.RUNNING)
 
 
 # --- Dispatch ----------------------------------------------------------------------------------------------------
@@ -63,20 +62,11 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        run = (
-            ScheduleRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("schedule__workflow", "instance__account", "schedule__owner")
-            .annotate(previous_open=PREVIOUS_OPEN)
-            .filter(
-                pk=run_pk,
-                status__in=[ScheduleRun.Status.CLAIMED, ScheduleRun.Status.RETRYING, ScheduleRun.Status.WAITING],
-            )
-            .first()
-        )
-        if run is None or (run.execution_id and run.status == ScheduleRun.Status.CLAIMED):
+        locked = lock_run(run_pk)  # the run, its schedule, query, instance and owner, in one statement
+        if locked is None or (locked.run.execution_id and locked.run.status == ScheduleRun.Status.CLAIMED):
             return "not-claimed"
-        schedule = run.schedule
-        verdict = _guard(run, schedule, now)
+        run, schedule = locked.run, locked.schedule
+        verdict = _guard(run, schedule, now, previous_open=locked.previous_open)
         if not isinstance(verdict, quotas.Usage):
             return verdict
         plan = planning.plan_slot(schedule, run.scheduled_for)
@@ -96,6 +86,7 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
                     schedule.snowflake_enabled, schedule.snowflake_table, schedule.snowflake_schema
                 ),
                 usage=verdict,  # counted by the guard under the instance lock this transaction still holds
+                latest_version=locked.latest_version,
             )
         except QuotaExceeded as exc:  # a teammate took the last slot since the guard counted: wait, not fail
             return _wait(run, now, QUOTA_RETRY, str(exc))
@@ -105,7 +96,7 @@ def submit_run(run_pk: int, *, now: datetime | None = None) -> str:
         run.execution = execution
         run.status = ScheduleRun.Status.SUBMITTED
         run.submitted_at, run.reason, run.next_attempt_at = now, "", None
-        run.save(update_fields=SUBMITTED_FIELDS)
+        rows.update(run, SUBMITTED_FIELDS)
     log.info(
         "schedule run submitted schedule=%s run=%s execution=%s", schedule.schedule_id, run.pk, execution.execution_id
     )
@@ -117,26 +108,12 @@ SUBMITTED_FIELDS = ["window_start", "window_end", "window_timezone", "parameters
                     "execution", "status", "submitted_at", "reason", "next_attempt_at"]  # fmt: skip
 
 
-# An earlier run of the same schedule on the same instance still going (each target instance overlaps only with
-# itself; test runs do not count), read with the run row. Fixed SQL: composing the equivalent Exists() cost more
-# CPU than the rest of the row's query.
-PREVIOUS_OPEN = RawSQL(
-    """EXISTS (SELECT 1 FROM schedules_schedulerun earlier
-               WHERE earlier.schedule_id = schedules_schedulerun.schedule_id
-                 AND earlier.instance_id = schedules_schedulerun.instance_id
-                 AND earlier.scheduled_for < schedules_schedulerun.scheduled_for
-                 AND NOT earlier.is_test AND earlier.status = ANY(%s))""",
-    ([status.value for status in OPEN_RUN_STATUSES],),
-    output_field=BooleanField(),
-)
-
-
-def _guard(run: ScheduleRun, schedule: Schedule, now: datetime) -> str | quotas.Usage:
+def _guard(run: ScheduleRun, schedule: Schedule, now: datetime, *, previous_open: bool) -> str | quotas.Usage:
     """Overlap, AMC quota and cost checks. A run that may not go now waits or is skipped: the verdict, with the
     reason on the run. A run that may go: the instance's usage, counted under the instance lock (kept until
     the caller's transaction ends) for `start_execution` to check against."""
     if not run.is_test:
-        if run.previous_open:
+        if previous_open:
             if schedule.overlap_policy == Schedule.OverlapPolicy.QUEUE:
                 return _wait(run, now, QUOTA_RETRY, "Waiting for the previous run of this schedule to finish.")
             _finish(run, ScheduleRun.Status.SKIPPED, now, reason="The previous run was still going (overlap: skip).")
