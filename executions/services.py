@@ -19,7 +19,8 @@ from brands.lists import resolve_references
 from queries import amc_request
 from queries.models import Workflow
 from queries.parameters import PreparedQuery, prepare_query
-from queries.versions import NOT_READ, version_for_run
+from queries.services import NOT_READ
+from queries.versions import version_for_run
 from recomamp import rows
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient

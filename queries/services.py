@@ -20,7 +20,7 @@ def sql_hash(sql: str) -> str:
     return hashlib.sha256(sql.encode()).hexdigest()
 
 
-# `ensure_workflow_on_amc`'s default: the caller has not read the sync row (None would mean "there is none").
+# A default meaning "the caller has not read this row" (None means it read that there is none).
 NOT_READ = object()
 
 

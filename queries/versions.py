@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 
 from .models import QueryVersion, Workflow
-from .services import mark_syncs_outdated
+from .services import NOT_READ, mark_syncs_outdated
 
 NOTE_MAX_LENGTH = QueryVersion._meta.get_field("note").max_length
 
@@ -44,10 +44,6 @@ def record_version(workflow: Workflow, *, user=None, note: str = "") -> QueryVer
             note=(note or "").strip()[:NOTE_MAX_LENGTH],
             created_by=user,
         )
-
-
-# `version_for_run`'s default: the caller has not read the latest version (None would mean "there is none").
-NOT_READ = object()
 
 
 def version_for_run(workflow: Workflow, *, user=None, latest=NOT_READ) -> QueryVersion:
