@@ -6,6 +6,7 @@ Per size N: N daily schedules due in the same minute, 10 per sandbox instance (A
 instance), all running one saved workflow. The 4 processes claim (`dispatch_due(submit=False)`), then call
 `submit_run` for each claimed run (guards, `start_execution`), then `submit_execution` for each execution (what
 the django-q workers do) against the sandbox in a gunicorn subprocess. Checked: every slot submitted once.
+Everything runs with the production settings (`common.production_env`: DEBUG off), as deployed.
 
 Ceiling, in the same run: the same 4 processes making N bare `create_execution` calls through the AMC client
 (one client per process, ad hoc, on a second set of instances): what the sandbox server takes on this machine.
@@ -15,6 +16,7 @@ A second measure compares the product with issue 17's target, 4x the 32-37 slots
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import timedelta
@@ -22,11 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 from bench_dispatch import PER_INSTANCE, SQL, create_owner, create_schedules, in_processes, slot_check  # noqa: E402
 from common import Measure, cli, free_port, fresh_database, heading, machine, sizes_for, web_server  # noqa: E402
 
 SIZES = {"quick": [3, 30, 300], "full": [100, 1_000, 10_000]}
 PROCESSES = 4
+CORES = os.cpu_count() or 1
 VERBOSE = "--verbose-queries" in sys.argv
 if VERBOSE:
     sys.argv.remove("--verbose-queries")
@@ -100,7 +104,8 @@ def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
     chosen = sizes_for(SIZES, sizes, quick)
     port = free_port()
     measures = []
-    with fresh_database("submission", {"SITE_URL": f"http://127.0.0.1:{port}", **ALWAYS_RUNNING}):
+    env = {"SITE_URL": f"http://127.0.0.1:{port}", **ALWAYS_RUNNING, **common.production_env()}
+    with fresh_database("submission", env):
         from django.utils import timezone
 
         from executions.models import Execution
@@ -128,11 +133,12 @@ def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
                 slot = now.replace(second=0, microsecond=0)
                 create_schedules(user, mine, workflow, size, slot)
                 before, server_cpu = SandboxExecution.objects.count(), server.cpu_seconds()
+                all_cpu = common.machine_cpu()
                 # Claim batches of a quarter of the slots, so the 4 processes share the work as the ceiling's
                 # do (with the dispatcher's batches of 100, 300 slots kept one process idle and 30 kept three).
                 batch = -(-size // PROCESSES)
                 results = in_processes(submit_all, PROCESSES, now + timedelta(seconds=1), batch)
-                server_cpu = server.cpu_seconds() - server_cpu
+                server_cpu, all_cpu = server.cpu_seconds() - server_cpu, common.machine_cpu() - all_cpu
                 worker_cpu = sum(value[1] for _, _, value in results)
                 seconds = max(end for _, end, _ in results) - min(start for start, _, _ in results)
                 submitted = sum(value[0] for _, _, value in results)
@@ -140,14 +146,19 @@ def run(sizes: list[int] | None = None, quick: bool = False) -> list[Measure]:
                 duplicates, missed = slot_check(slot, [])
                 pairs = [(instance, n) for instance in bare for n in range(PER_INSTANCE)][:size]
                 chunks = [pairs[n::PROCESSES] for n in range(PROCESSES) if pairs[n::PROCESSES]]
-                started, bare_cpu = time.monotonic(), server.cpu_seconds()
+                started, bare_cpu, bare_all = time.monotonic(), server.cpu_seconds(), common.machine_cpu()
                 created = in_processes_each(bare_creates, chunks)
                 ceiling_seconds, bare_cpu = time.monotonic() - started, server.cpu_seconds() - bare_cpu
+                bare_all = common.machine_cpu() - bare_all
                 print(f"{size:,} slots: submitted {submitted:,} ({on_sandbox:,} on the sandbox, {duplicates} "
                       f"duplicates, {missed} missed) in {seconds:.2f} s = {size / seconds:.1f} slots/s; bare creates "
                       f"{created:,} in {ceiling_seconds:.2f} s = {size / ceiling_seconds:.1f}/s")  # fmt: skip
+                rest = all_cpu - worker_cpu - server_cpu  # PostgreSQL, mostly
                 print(f"  CPU per slot: our workers {worker_cpu * 1000 / size:.1f} ms, sandbox server "
-                      f"{server_cpu * 1000 / size:.1f} ms (bare: {bare_cpu * 1000 / size:.1f} ms)")  # fmt: skip
+                      f"{server_cpu * 1000 / size:.1f} ms (bare: {bare_cpu * 1000 / size:.1f} ms), the rest "
+                      f"(PostgreSQL) {rest * 1000 / size:.1f} ms (bare: all but the server "
+                      f"{(bare_all - bare_cpu) * 1000 / size:.1f} ms); the machine busy "
+                      f"{all_cpu / seconds / CORES:.0%} of {CORES} cores")  # fmt: skip
                 if submitted != size or on_sandbox != size or duplicates or missed:
                     raise RuntimeError(f"{submitted} submitted, {on_sandbox} on the sandbox for {size} slots")
                 print(f"  against issue 17's 32-37 slots/s when filed: {size / seconds / BASELINE:.2f}x "

@@ -32,6 +32,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def production_env() -> dict[str, str]:
+    """Settings as deployed (DEBUG off: no query log on every cursor) with the sandbox kept on, over plain HTTP on
+    127.0.0.1 and throwaway secrets: for benchmarks of throughput, where the development settings' cost shows."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "DEBUG": "false", "AMC_SANDBOX_ENABLED": "true", "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECRET_KEY": Fernet.generate_key().decode() * 2,
+        "FERNET_KEYS": Fernet.generate_key().decode(),
+    }  # fmt: skip
+
+
 # --- Database -----------------------------------------------------------------------------------------------------
 
 
@@ -115,6 +127,13 @@ def _process_cpu_seconds(pid: int) -> float:
     except FileNotFoundError:  # a worker that exited meanwhile
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> float:
+    """CPU time every process on the machine has used so far (busy, not idle or waiting on I/O; Linux /proc/stat):
+    with the server's and our own, what is left is PostgreSQL's."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from instances.models import AdvertiserAccount, AMCInstance
 from queries.models import Workflow, WorkflowSync
-from recomamp import rows
+from recomamp import prepared, rows
 from recomamp.amc import errors as amc_errors
 
 from . import retry
@@ -68,7 +68,7 @@ def _claim_submission_sql() -> str:
 
 # The claim and the read of everything submitting reads, in one statement: through the ORM they were the two most
 # expensive statements of a submission to compose (docs/benchmarks.md).
-CLAIM_SUBMISSION = _claim_submission_sql()
+CLAIM_SUBMISSION = prepared.Statement("recomamp_claim_submission", _claim_submission_sql())
 
 
 @dataclass
@@ -84,7 +84,7 @@ def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | N
     params = {"pk": execution_pk, "now": now, "lease": lease_until,
               "pending": Execution.Status.PENDING.value, "submitting": Execution.Status.SUBMITTING.value}  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SUBMISSION, params)
+        prepared.execute(cursor, CLAIM_SUBMISSION, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -105,12 +105,13 @@ def uses_saved_workflow(execution: Execution) -> bool:
 
 # AMC's answer to a submission, in SQL like the claim; conditional so that a late answer never overwrites a recovery
 # that already adopted an id. It returns whether a cancel was asked meanwhile, which saves a read.
-RECORD_SUBMISSION = (
+RECORD_SUBMISSION = prepared.Statement(
+    "recomamp_record_submission",
     f"UPDATE {Execution._meta.db_table} SET amc_execution_id = %(amc_id)s, amc_workflow_id = %(amc_workflow)s, "
     "status = %(status)s, amc_status = %(amc_status)s, submitted_at = %(now)s, next_poll_at = %(first_poll)s, "
     "lease_until = NULL, error_kind = '', error_message = '', updated_at = %(now)s "
     "WHERE id = %(pk)s AND status = %(submitting)s AND amc_execution_id = '' "
-    "RETURNING cancel_requested_at"
+    "RETURNING cancel_requested_at",
 )
 
 
@@ -128,7 +129,7 @@ def record_submission(execution: Execution, amc_execution_id: str, amc_status: s
         "submitting": Execution.Status.SUBMITTING.value,
     }
     with connection.cursor() as cursor:
-        cursor.execute(RECORD_SUBMISSION, params)
+        prepared.execute(cursor, RECORD_SUBMISSION, params)
         row = cursor.fetchone()
     if row is None:
         return False

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from django.db import connection
 
+from recomamp import prepared
+
 from .models import Execution
 
 ADHOC_PER_DAY = 30
@@ -53,6 +55,7 @@ JOIN instances_amcinstance i ON i.id = e.instance_id
 WHERE (i.instance_id, i.region) IN (SELECT * FROM unnest(%(ids)s::varchar[], %(regions)s::varchar[]))
 GROUP BY i.instance_id, i.region
 """
+USAGE = prepared.Statement("recomamp_instance_usage", USAGE_SQL)
 STATUS_PARAMS = {
     "on_the_way": [Execution.Status.PENDING.value, Execution.Status.SUBMITTING.value],
     "running": [status.value for status in RUNNING_STATUSES],
@@ -72,7 +75,7 @@ def team_usage(instances, now: datetime) -> dict[tuple[str, str], Usage]:
     }
     counted = dict.fromkeys(keys, Usage())
     with connection.cursor() as cursor:
-        cursor.execute(USAGE_SQL, params)
+        prepared.execute(cursor, USAGE, params)
         for instance_id, region, adhoc, running, users in cursor.fetchall():
             counted[(instance_id, region)] = Usage(adhoc_today=adhoc, running=running, users=users)
     return counted

@@ -21,6 +21,7 @@ from queries.models import Workflow
 from queries.parameters import PreparedQuery, prepare_query
 from queries.services import NOT_READ
 from queries.versions import version_for_run
+from recomamp import prepared as prepared_sql
 from recomamp import rows
 from recomamp.amc import errors as amc_errors
 from recomamp.amc.client import AMCClient
@@ -181,12 +182,15 @@ def start_execution(
 # Every start's insert and its query's run count, in one fixed statement: through the ORM the two (and a lookup of the
 # readable id) cost more CPU than the rest of a start. ON CONFLICT: a readable id already taken (rare) is drawn again
 # instead of raising an error that would abort the caller's transaction; the unique column stays the guarantee.
-INSERT_SQL = f"""
+INSERT = prepared_sql.Statement(
+    "recomamp_start_execution",
+    f"""
     WITH created AS ({rows.insert_sql(Execution)} ON CONFLICT (execution_id) DO NOTHING RETURNING id, workflow_id),
          counted AS (UPDATE {Workflow._meta.db_table} SET execution_count = execution_count + 1, last_executed_at = %s
                      WHERE id = (SELECT workflow_id FROM created))
     SELECT id FROM created
-"""
+""",
+)
 ID_ATTEMPTS = 10
 
 
@@ -196,7 +200,7 @@ def _save_execution(execution: Execution, prepared: PreparedQuery, submit: bool)
         execution.execution_id = make_readable_id("exec")
         execution.request_body = _request_body(execution, prepared)
         with connection.cursor() as cursor:
-            cursor.execute(INSERT_SQL, [*rows.insert_values(execution), timezone.now()])
+            prepared_sql.execute(cursor, INSERT, [*rows.insert_values(execution), timezone.now()])
             created = cursor.fetchone()
         if created is not None:
             break

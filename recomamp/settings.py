@@ -116,6 +116,9 @@ else:
 # Health checks and bounded reuse: the earlier system suffered "connection closed" errors from stale connections.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The submission's fixed statements are prepared once per session (recomamp/prepared.py); off behind a
+# transaction-mode pooler, where one session serves many connections.
+PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

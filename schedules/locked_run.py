@@ -13,7 +13,7 @@ from django.db import connection
 from accounts.models import User
 from instances.models import AdvertiserAccount, AMCInstance
 from queries.models import QueryVersion, Workflow
-from recomamp import rows
+from recomamp import prepared, rows
 
 from .models import Schedule, ScheduleRun
 
@@ -45,7 +45,7 @@ def _lock_sql() -> str:
     """
 
 
-LOCK_SQL = _lock_sql()
+LOCK_RUN = prepared.Statement("recomamp_lock_run", _lock_sql())
 
 
 @dataclass
@@ -65,7 +65,7 @@ def lock_run(run_pk: int) -> LockedRun | None:
     if not connection.in_atomic_block:
         raise RuntimeError("lock_run needs a transaction: the lock is released when it ends")
     with connection.cursor() as cursor:
-        cursor.execute(LOCK_SQL, {"run": run_pk, "submittable": SUBMITTABLE, "open": OPEN})
+        prepared.execute(cursor, LOCK_RUN, {"run": run_pk, "submittable": SUBMITTABLE, "open": OPEN})
         row = cursor.fetchone()
     if row is None:
         return None
