@@ -7,6 +7,7 @@ Both the validator and the parameter helpers need to find ``{{name}}`` placehold
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -50,6 +51,7 @@ class TextScan:
     unclosed: Unclosed | None
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of the text, called several times per run of the same SQL
 def scan(sql: str) -> TextScan:
     """Find every parameter reference outside comments (placeholders inside string literals count)."""
     found: list[ParameterOccurrence] = []

@@ -18,6 +18,7 @@ Concurrency between processes:
 import heapq
 import logging
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,10 +75,11 @@ def create_execution(instance: SandboxInstance, body: dict[str, Any]) -> Sandbox
         status = Status.REJECTED if problem else Status.SUCCEEDED
         reason = engine_bridge.compile_failure_text(workflow_id, problem) if problem else ""
 
-    with transaction.atomic():
-        if has_adhoc and not dry_run:
-            # The instance row lock serialises quota checks, so two racing requests cannot both take the last
-            # slot. Runs of saved workflows and dry runs are not counted, so they need no lock.
+    counted = has_adhoc and not dry_run
+    # The instance row lock serialises quota checks, so two racing requests cannot both take the last slot. Runs
+    # of saved workflows and dry runs are not counted: their one INSERT needs no lock and no transaction of its own.
+    with transaction.atomic() if counted else nullcontext():
+        if counted:
             SandboxInstance.objects.select_for_update().get(pk=instance.pk)
             _check_adhoc_quota(instance, current)
         return SandboxExecution.objects.create(
