@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import auth, conf, downloads, faults, paging, serialize, state, windows, workflows
+from . import auth, conf, downloads, faults, lookups, paging, serialize, state, windows, workflows
 from .engine import schema
 from .models import SandboxAccount, SandboxExecution, SandboxInstance, SandboxWorkflow
 from .responses import ApiError, amc_json, error_response, read_json_body
@@ -70,7 +70,7 @@ def _ensure_catalog() -> bool:
 
 
 def _instance(instance_id: str) -> SandboxInstance | None:
-    return SandboxInstance.objects.select_related("account", "faults").filter(instance_id=instance_id).first()
+    return lookups.instance(instance_id)
 
 
 def _flag(request: HttpRequest, name: str) -> bool:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
-from . import clock, conf
+from . import clock, conf, lookups
 from .models import AccessToken, AuthorizationCode, RefreshToken, SandboxAccount, SandboxInstance
 from .responses import ApiError
 
@@ -170,11 +170,7 @@ def authenticate(request: HttpRequest) -> AccessToken:
     scheme, _, value = authorization.partition(" ")
     if not client_id or scheme.lower() != "bearer" or not value.strip():
         raise ApiError(401, UNAUTHORIZED)
-    token = (
-        AccessToken.objects.select_related("refresh_token")
-        .filter(token_hash=hash_token(value.strip()), refresh_token__revoked_at__isnull=True)
-        .first()
-    )
+    token = lookups.access_token(hash_token(value.strip()))
     if token is None or token.expires_at <= clock.now() or token.refresh_token.client_id != client_id:
         raise ApiError(401, UNAUTHORIZED)
     return token

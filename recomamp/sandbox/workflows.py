@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from . import clock, engine_bridge
+from . import clock, engine_bridge, lookups
 from .models import SandboxInstance, SandboxWorkflow
 from .responses import ApiError
 
@@ -74,7 +74,7 @@ def not_found(workflow_id: str) -> ApiError:
 
 
 def get(instance: SandboxInstance, workflow_id: str) -> SandboxWorkflow:
-    workflow = SandboxWorkflow.objects.filter(instance=instance, workflow_id=workflow_id).first()
+    workflow = lookups.workflow(instance, workflow_id)
     if workflow is None:
         raise not_found(workflow_id)
     return workflow
