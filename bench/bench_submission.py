@@ -28,7 +28,7 @@ import common  # noqa: E402
 from bench_dispatch import PER_INSTANCE, SQL, create_owner, create_schedules, in_processes, slot_check  # noqa: E402
 from common import Measure, cli, free_port, fresh_database, heading, machine, sizes_for, web_server  # noqa: E402
 
-SIZES = {"quick": [3, 30, 300], "full": [100, 1_000, 10_000]}
+SIZES = {"quick": [10, 100, 1_000], "full": [100, 1_000, 10_000]}
 PROCESSES = 4
 CORES = os.cpu_count() or 1
 VERBOSE = "--verbose-queries" in sys.argv
