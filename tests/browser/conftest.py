@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tests.workers.harness import database_env
 
@@ -120,6 +120,9 @@ def page(live_server, monkeypatch):
         yield tab
         context.close()
         browser.close()
+        # The test's ORM calls ran beside Playwright's event loop, on a connection of their own that nothing else
+        # closes: left open, it kept a session on the test database until the suite's teardown failed to drop it.
+        connections.close_all()
 
 
 def screenshot(page, name: str) -> None:
