@@ -83,9 +83,7 @@ def claim_submission(execution_pk: int, now: datetime, lease_until: datetime | N
     claimed."""
     params = {"pk": execution_pk, "now": now, "lease": lease_until,
               "pending": Execution.Status.PENDING.value, "submitting": Execution.Status.SUBMITTING.value}  # fmt: skip
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, CLAIM_SUBMISSION, params)
-        row = cursor.fetchone()
+    row = prepared.fetch_one(CLAIM_SUBMISSION, params)
     if row is None:
         return None
     execution, instance, account, owner, workflow, sync = rows.split(
@@ -128,9 +126,7 @@ def record_submission(execution: Execution, amc_execution_id: str, amc_status: s
         "pk": execution.pk,
         "submitting": Execution.Status.SUBMITTING.value,
     }
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, RECORD_SUBMISSION, params)
-        row = cursor.fetchone()
+    row = prepared.fetch_one(RECORD_SUBMISSION, params)
     if row is None:
         return False
     execution.cancel_requested_at = row[0]

@@ -16,30 +16,24 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from instances.models import AdvertiserAccount, AMCInstance
-from recomamp import dropped_connections
+from recomamp import dropped_connections, rows
 from recomamp.amc import errors as amc_errors
 
 from . import leases, lifecycle, services
 from .models import Execution
 
-
-def _in_model_order(model, *columns: str) -> tuple[str, ...]:
-    """`columns` in the model's field order, the order `Model.from_db` expects its values in."""
-    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in columns)
-
-
 # What a poll reads: the AMC ids, the owner for the client, the instance's reference, and what the status update
 # and the backoff use.
-EXECUTION_COLUMNS = _in_model_order(Execution, "id", "execution_id", "amc_execution_id", "status", "submitted_at",
-                                    "started_at", "poll_failures", "owner_id")  # fmt: skip
-INSTANCE_COLUMNS = _in_model_order(AMCInstance, "id", "instance_id", "region")
-ACCOUNT_COLUMNS = _in_model_order(AdvertiserAccount, "id", "entity_id", "marketplace_id")
+EXECUTION_COLUMNS = rows.attnames(Execution, "id", "execution_id", "amc_execution_id", "status", "submitted_at",
+                                  "started_at", "poll_failures", "owner_id")  # fmt: skip
+INSTANCE_COLUMNS = rows.attnames(AMCInstance, "id", "instance_id", "region")
+ACCOUNT_COLUMNS = rows.attnames(AdvertiserAccount, "id", "entity_id", "marketplace_id")
 
 
 def _claim_and_read_sql() -> str:
     """Take the lease of a row still due at `due` and held by nobody, returning the poll's columns in one trip."""
-    returning = [f"e.{c}" for c in EXECUTION_COLUMNS] + [f"i.{c}" for c in INSTANCE_COLUMNS]
-    returning += [f"a.{c}" for c in ACCOUNT_COLUMNS]
+    returning = [rows.columns(Execution, "e", EXECUTION_COLUMNS), rows.columns(AMCInstance, "i", INSTANCE_COLUMNS),
+                 rows.columns(AdvertiserAccount, "a", ACCOUNT_COLUMNS)]  # fmt: skip
     return (
         f"UPDATE {Execution._meta.db_table} AS e SET lease_until = %s "
         f"FROM {AMCInstance._meta.db_table} AS i JOIN {AdvertiserAccount._meta.db_table} AS a ON a.id = i.account_id "
@@ -62,10 +56,10 @@ def claim_for_poll(pk: int, due_at, now) -> tuple[Execution, object] | None:
     if row is None:
         return None
     n, m = len(EXECUTION_COLUMNS), len(INSTANCE_COLUMNS)
-    account = AdvertiserAccount.from_db("default", ACCOUNT_COLUMNS, row[n + m :])
-    instance = AMCInstance.from_db("default", INSTANCE_COLUMNS, row[n : n + m])
+    account = rows.build(AdvertiserAccount, row[n + m :], ACCOUNT_COLUMNS)
+    instance = rows.build(AMCInstance, row[n : n + m], INSTANCE_COLUMNS)
     instance.account = account
-    execution = Execution.from_db("default", EXECUTION_COLUMNS, row[:n])
+    execution = rows.build(Execution, row[:n], EXECUTION_COLUMNS)
     execution.instance = instance
     return execution, token
 

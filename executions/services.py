@@ -199,9 +199,7 @@ def _save_execution(execution: Execution, prepared: PreparedQuery, submit: bool)
         # The readable id doubles as the ad hoc workflow id, so it must exist before the body is built.
         execution.execution_id = make_readable_id("exec")
         execution.request_body = _request_body(execution, prepared)
-        with connection.cursor() as cursor:
-            prepared_sql.execute(cursor, INSERT, [*rows.insert_values(execution), timezone.now()])
-            created = cursor.fetchone()
+        created = prepared_sql.fetch_one(INSERT, [*rows.insert_values(execution), timezone.now()])
         if created is not None:
             break
     else:

@@ -16,6 +16,7 @@ import re
 import weakref
 
 from django.conf import settings
+from django.db import connection
 
 PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s|%s")
 PREPARED, UNKNOWN = "prepared", "unknown"
@@ -50,6 +51,13 @@ class Statement:
 
     def values(self, params) -> list:
         return [params[name] for name in self.names] if self.names else list(params)
+
+
+def fetch_one(statement: Statement, params):
+    """Run `statement` on the default connection: its first row, or None."""
+    with connection.cursor() as cursor:
+        execute(cursor, statement, params)
+        return cursor.fetchone()
 
 
 def execute(cursor, statement: Statement, params) -> None:

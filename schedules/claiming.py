@@ -27,6 +27,8 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
+from recomamp import rows
+
 from . import planning, targets
 from .models import Schedule, ScheduleRun
 
@@ -190,9 +192,7 @@ def write(due_sql: str, due_params: list, plan: Plan, now: datetime) -> tuple[st
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     claimed, skipped = ScheduleRun.Status.CLAIMED.value, ScheduleRun.Status.SKIPPED.value
     prototype = ScheduleRun(schedule_id=0, scheduled_for=now)
-    constants = [
-        f.get_db_prep_save(f.pre_save(prototype, add=True), connection) for f in fields if f.attname not in VARYING
-    ]
+    constants = rows.db_values(prototype, [f for f in fields if f.attname not in VARYING], add=True)
     # `s.id = ANY (ARRAY(…))` hands the locked ids to the primary key index: from the join alone the planner may
     # hash the whole schedule table on every batch.
     statement = (

@@ -64,9 +64,7 @@ def lock_run(run_pk: int) -> LockedRun | None:
     is not in such a state or another worker holds it."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_run needs a transaction: the lock is released when it ends")
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, LOCK_RUN, {"run": run_pk, "submittable": SUBMITTABLE, "open": OPEN})
-        row = cursor.fetchone()
+    row = prepared.fetch_one(LOCK_RUN, {"run": run_pk, "submittable": SUBMITTABLE, "open": OPEN})
     if row is None:
         return None
     run, schedule, workflow, instance, account, owner, version, previous_open = rows.split(row, *MODELS)

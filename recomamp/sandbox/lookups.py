@@ -5,8 +5,6 @@ running them); as fixed statements (`recomamp.rows`, prepared once per session b
 back the same model instances, with the same related objects attached as `select_related` attaches them.
 """
 
-from django.db import connection
-
 from recomamp import prepared, rows
 
 from .models import AccessToken, RefreshToken, SandboxAccount, SandboxFaults, SandboxInstance, SandboxWorkflow
@@ -39,16 +37,10 @@ WORKFLOW_READ = prepared.Statement(
 )
 
 
-def _one(statement: prepared.Statement, params: list):
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, statement, params)
-        return cursor.fetchone()
-
-
 def instance(instance_id: str) -> SandboxInstance | None:
     """The instance with its account and its fault settings (None cached when it has none, as select_related
     leaves it: reading `.faults` then raises without a query)."""
-    row = _one(INSTANCE_READ, [instance_id])
+    row = prepared.fetch_one(INSTANCE_READ, [instance_id])
     if row is None:
         return None
     found, account, faults = rows.split(row, *INSTANCE)
@@ -61,7 +53,7 @@ def instance(instance_id: str) -> SandboxInstance | None:
 
 def access_token(token_hash: str) -> AccessToken | None:
     """A live grant's access token by its hash, with its refresh token; None if unknown or revoked."""
-    row = _one(TOKEN_READ, [token_hash])
+    row = prepared.fetch_one(TOKEN_READ, [token_hash])
     if row is None:
         return None
     token, refresh = rows.split(row, AccessToken, RefreshToken)
@@ -70,7 +62,7 @@ def access_token(token_hash: str) -> AccessToken | None:
 
 
 def workflow(instance: SandboxInstance, workflow_id: str) -> SandboxWorkflow | None:
-    row = _one(WORKFLOW_READ, [instance.pk, workflow_id])
+    row = prepared.fetch_one(WORKFLOW_READ, [instance.pk, workflow_id])
     if row is None:
         return None
     (found,) = rows.split(row, SandboxWorkflow)
